@@ -1,0 +1,44 @@
+package io.github.seqkernels;
+
+/**
+ * A set of operators that run on one kind of device. Every backend implements the same operator
+ * interfaces with the same semantics, so code written against {@code Backend} runs unchanged
+ * whatever is underneath:
+ *
+ * <pre>{@code
+ * try (Backend be = Backend.create("auto")) {
+ *   be.attention().forward(q, k, v, AttentionOptions.defaults().withCausal(Causal.TOP_LEFT), out);
+ * }
+ * }</pre>
+ *
+ * <p>Operators of one backend may be called from several threads; each operator runs one call at
+ * a time (a call already uses every thread of the backend). Close the backend to stop its threads.
+ */
+public interface Backend extends AutoCloseable {
+  /** "cpu" or "cuda". */
+  String name();
+
+  /** One line: the device, vector width or GPU, and parallelism. */
+  String description();
+
+  SoftmaxOp softmax();
+
+  AttentionOp attention();
+
+  @Override
+  void close();
+
+  /** {@link #create(String, int)} with one thread per available core. */
+  static Backend create(String name) {
+    return Backends.create(name, Runtime.getRuntime().availableProcessors());
+  }
+
+  /**
+   * The backend called {@code name}: "cpu", or "auto", which takes the best backend this machine
+   * can run and logs (System.Logger, INFO) which one it chose and why. {@code threads} is the
+   * CPU parallelism.
+   */
+  static Backend create(String name, int threads) {
+    return Backends.create(name, threads);
+  }
+}
