@@ -69,6 +69,7 @@ public final class ScalarReference {
       AttentionShape.broadcastStrides("bias", bias.shape(), bias.strides(), target, bs);
     }
     int[] lengths = o.keyLengthsView();
+    float[] qa = q.toArray(), ka = k.toArray(), va = v.toArray(); // row-major logical order
     double[] out = new double[b * hq * sq * dv];
     double[] lse = new double[b * hq * sq];
     double[] weights = new double[b * hq * sq * sk];
@@ -86,7 +87,8 @@ public final class ScalarReference {
                 && (mask == null || !mask.blocks(bi * ms[0] + h * ms[1] + i * ms[2] + j * ms[3]));
             if (!allowed[j]) continue;
             double s = 0;
-            for (int e = 0; e < d; e++) s += (double) q.get(bi, h, i, e) * k.get(bi, g, j, e);
+            int qRow = ((bi * hq + h) * sq + i) * d, kRow = ((bi * hkv + g) * sk + j) * d;
+            for (int e = 0; e < d; e++) s += (double) qa[qRow + e] * ka[kRow + e];
             s *= scale;
             if (bias != null) {
               s += bias.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED,
@@ -112,7 +114,8 @@ public final class ScalarReference {
             else p = allowed[j] ? Math.exp(scores[j] - max) / sum : 0;
             weights[row * sk + j] = p;
             if (p == 0) continue; // a blocked key's value is never read
-            for (int e = 0; e < dv; e++) out[row * dv + e] += p * v.get(bi, g, j, e);
+            int vRow = ((bi * hkv + g) * sk + j) * dv;
+            for (int e = 0; e < dv; e++) out[row * dv + e] += p * va[vRow + e];
           }
         }
       }
