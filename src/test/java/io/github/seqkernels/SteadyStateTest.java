@@ -21,8 +21,8 @@ class SteadyStateTest {
   /**
    * With one thread every piece runs on the calling thread, so its allocation counter sees all
    * of a call's allocations. After warm-up (scratch grown, code compiled) a call allocates
-   * nothing; 256 bytes of slack per call covers what escape analysis may leave behind for the
-   * small validation arrays, and is far below one tile (16 KiB).
+   * nothing (measured: 0 bytes). The bound of 16 bytes per call, averaged over 2000 calls, leaves
+   * room for a one-off allocation by the JIT (a deoptimisation) but not for any per-call object.
    */
   @Test
   void attentionAndSoftmaxDoNotAllocatePerCall() {
@@ -46,7 +46,7 @@ class SteadyStateTest {
         be.softmax().forward(x, y, so);
       }
       long perCall = (allocatedBytes() - before) / calls;
-      assertTrue(perCall <= 256, "allocated " + perCall + " bytes per call pair");
+      assertTrue(perCall < 16, "allocated " + perCall + " bytes per call pair");
     }
   }
 

@@ -48,7 +48,7 @@ final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
       AttentionShape.fail("axis: must be in [" + -r + ", " + (r - 1) + "] for rank " + r
           + ", got " + o.axis());
     }
-    AttentionShape.requireShape("y", y, x.shape());
+    AttentionShape.requireSameShape("y", y, x);
     if (!Float.isFinite(o.scale())) AttentionShape.fail("scale: must be finite, got " + o.scale());
     int ax = o.axis() < 0 ? o.axis() + r : o.axis();
     if (x.size(ax) > Integer.MAX_VALUE - 64) {

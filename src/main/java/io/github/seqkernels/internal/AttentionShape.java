@@ -20,6 +20,7 @@ public final class AttentionShape {
   public float scale;
   public final long[] maskStrides = new long[4];
   public final long[] biasStrides = new long[4];
+  private final long[] expect = new long[4];
 
   /**
    * Checks every argument and fills this object; throws IllegalArgumentException naming the
@@ -55,9 +56,14 @@ public final class AttentionShape {
     if (hkv > 0 && hq % hkv != 0) {
       fail("k: heads " + hkv + " must divide q heads " + hq + " (grouped-query attention)");
     }
-    requireShape("out", out, b, hq, sq, dv);
-    if (lse != null) requireShape("lse", lse, b, hq, sq);
-    if (weights != null) requireShape("weights", weights, b, hq, sq, sk);
+    expect[0] = b;
+    expect[1] = hq;
+    expect[2] = sq;
+    expect[3] = dv;
+    requireShape("out", out, expect, 4);
+    if (lse != null) requireShape("lse", lse, expect, 3);
+    expect[3] = sk;
+    if (weights != null) requireShape("weights", weights, expect, 4);
 
     float scale = o.scaleFor(d);
     if (!Float.isFinite(scale)) fail("scale: must be finite, got " + scale);
@@ -157,12 +163,22 @@ public final class AttentionShape {
     }
   }
 
-  /** Requires exactly {@code shape}; checked dim by dim so that a match allocates nothing. */
-  public static void requireShape(String name, Tensor t, long... shape) {
-    boolean same = t.rank() == shape.length;
-    for (int i = 0; same && i < shape.length; i++) same = t.size(i) == shape[i];
+  /** Requires the shape {@code shape[0..rank)}; a match allocates nothing. */
+  public static void requireShape(String name, Tensor t, long[] shape, int rank) {
+    boolean same = t.rank() == rank;
+    for (int i = 0; same && i < rank; i++) same = t.size(i) == shape[i];
     if (!same) {
-      fail(name + ": shape must be " + Arrays.toString(shape) + ", got "
+      fail(name + ": shape must be " + Arrays.toString(Arrays.copyOf(shape, rank)) + ", got "
+          + Arrays.toString(t.shape()));
+    }
+  }
+
+  /** Requires {@code t} to have the shape of {@code like}; a match allocates nothing. */
+  public static void requireSameShape(String name, Tensor t, Tensor like) {
+    boolean same = t.rank() == like.rank();
+    for (int i = 0; same && i < t.rank(); i++) same = t.size(i) == like.size(i);
+    if (!same) {
+      fail(name + ": shape must be " + Arrays.toString(like.shape()) + ", got "
           + Arrays.toString(t.shape()));
     }
   }
