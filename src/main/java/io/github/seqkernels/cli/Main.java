@@ -1,0 +1,75 @@
+package io.github.seqkernels.cli;
+
+import io.github.seqkernels.Backend;
+import io.github.seqkernels.cpu.CpuVectors;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code seqkernels} command line. Results go to stdout, diagnostics to stderr. Exit codes:
+ * 0 success, 1 a self-check failed or an internal error, 2 bad input (one line on stderr).
+ */
+@Command(
+    name = "seqkernels",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Attention and recurrent-cell kernels for sequence models.",
+    subcommands = {Main.Info.class, RunCommand.class, SelfCheck.class})
+public final class Main implements Runnable {
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the CLI and returns its exit code (for tests). */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setParameterExceptionHandler((e, a) -> {
+      e.getCommandLine().getErr().println("seqkernels: " + e.getMessage()
+          + " (see " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
+      return 2;
+    });
+    cl.setExecutionExceptionHandler((e, c, p) -> {
+      PrintWriter err = c.getErr();
+      if (e instanceof IllegalArgumentException) {
+        err.println("seqkernels: " + e.getMessage());
+        return 2;
+      }
+      err.println("seqkernels: internal error: " + e);
+      e.printStackTrace(err);
+      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"seqkernels " + (v == null ? "(development build)" : v)};
+    }
+  }
+
+  @Command(name = "info", description = "Print backends, vector width and cores.")
+  static final class Info implements Runnable {
+    @Override
+    public void run() {
+      int cores = Runtime.getRuntime().availableProcessors();
+      System.out.println("java:     " + System.getProperty("java.vm.name") + " "
+          + Runtime.version());
+      System.out.println("cores:    " + cores);
+      System.out.println("vector:   " + CpuVectors.SPECIES + " (" + CpuVectors.LANES
+          + " float lanes; -Dseqkernels.cpu.vectorBits narrows it)");
+      try (Backend cpu = Backend.create("cpu", cores)) {
+        System.out.println("backends: cpu      available: " + cpu.description());
+      }
+      System.out.println("          cuda     not built into this version");
+      System.out.println("          auto     -> cpu");
+    }
+  }
+}

@@ -1,0 +1,150 @@
+package io.github.seqkernels.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.jetbrains.bio.npy.NpyArray;
+import org.jetbrains.bio.npy.NpzEntry;
+import org.jetbrains.bio.npy.NpzFile;
+
+/**
+ * Reading and writing {@code .npz} archives (through the org.jetbrains.bio npy library), with
+ * the CLI's rules: arrays are looked up by their exact names, dtypes are checked with messages
+ * that name the array, and an output archive appears only once it is complete.
+ */
+final class Npz {
+  private final Path path;
+  private final Map<String, NpyArray> arrays = new LinkedHashMap<>();
+
+  private Npz(Path path) {
+    this.path = path;
+  }
+
+  static Npz read(Path path) {
+    if (!Files.isRegularFile(path)) throw new IllegalArgumentException("--in: no such file " + path);
+    Npz npz = new Npz(path);
+    try (NpzFile.Reader r = NpzFile.read(path)) {
+      for (NpzEntry e : r.introspect()) npz.arrays.put(e.getName(), r.get(e.getName(), 1 << 20));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("--in: " + path + " is not a readable .npz archive ("
+          + e.getMessage() + ")", e);
+    }
+    return npz;
+  }
+
+  boolean has(String name) {
+    return arrays.containsKey(name);
+  }
+
+  private NpyArray get(String name) {
+    NpyArray a = arrays.get(name);
+    if (a == null) {
+      throw new IllegalArgumentException(path.getFileName() + ": missing array '" + name
+          + "' (has: " + String.join(", ", arrays.keySet()) + ")");
+    }
+    return a;
+  }
+
+  long[] shape(String name) {
+    int[] s = get(name).getShape();
+    long[] l = new long[s.length];
+    for (int i = 0; i < s.length; i++) l[i] = s[i];
+    return l;
+  }
+
+  float[] floats(String name) {
+    Object data = get(name).getData();
+    if (data instanceof float[] f) return f;
+    throw new IllegalArgumentException(name + ": dtype must be float32, got " + dtype(data));
+  }
+
+  int[] ints(String name) {
+    Object data = get(name).getData();
+    if (data instanceof int[] i) return i;
+    if (data instanceof long[] l) {
+      int[] out = new int[l.length];
+      for (int i = 0; i < l.length; i++) {
+        if (l[i] != (int) l[i]) {
+          throw new IllegalArgumentException(name + "[" + i + "] = " + l[i] + " exceeds int32");
+        }
+        out[i] = (int) l[i];
+      }
+      return out;
+    }
+    throw new IllegalArgumentException(name + ": dtype must be int32 or int64, got "
+        + dtype(data));
+  }
+
+  boolean[] bools(String name) {
+    Object data = get(name).getData();
+    if (data instanceof boolean[] b) return b;
+    if (data instanceof byte[] by) {
+      boolean[] out = new boolean[by.length];
+      for (int i = 0; i < by.length; i++) out[i] = by[i] != 0;
+      return out;
+    }
+    throw new IllegalArgumentException(name + ": dtype must be bool (or uint8), got "
+        + dtype(data));
+  }
+
+  private static String dtype(Object data) {
+    return switch (data) {
+      case double[] x -> "float64";
+      case float[] x -> "float32";
+      case long[] x -> "int64";
+      case int[] x -> "int32";
+      case short[] x -> "int16";
+      case byte[] x -> "int8";
+      case boolean[] x -> "bool";
+      case String[] x -> "str";
+      default -> data.getClass().getSimpleName();
+    };
+  }
+
+  /** A named float32 array to write. */
+  record Out(String name, float[] data, long[] shape) {}
+
+  /**
+   * Writes the arrays to a temporary file beside {@code path} and renames it into place, so a
+   * failed run never leaves a partial or stale-looking archive behind.
+   */
+  static void write(Path path, List<Out> outs) {
+    Path dir = path.toAbsolutePath().getParent();
+    Path tmp = null;
+    try {
+      tmp = Files.createTempFile(dir, "." + path.getFileName(), ".tmp");
+      try (NpzFile.Writer w = NpzFile.write(tmp, false)) {
+        for (Out o : outs) {
+          int[] shape = new int[o.shape.length];
+          for (int i = 0; i < shape.length; i++) shape[i] = Math.toIntExact(o.shape[i]);
+          w.write(o.name, o.data, shape);
+        }
+      }
+      Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      tmp = null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("--out: cannot write " + path + ": " + e.getMessage(), e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // best effort: the original error is the one to report
+        }
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return arrays.entrySet().stream()
+        .map(e -> e.getKey() + java.util.Arrays.toString(e.getValue().getShape()))
+        .collect(Collectors.joining(", "));
+  }
+}

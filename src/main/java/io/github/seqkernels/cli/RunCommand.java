@@ -1,0 +1,142 @@
+package io.github.seqkernels.cli;
+
+import io.github.seqkernels.AttentionOptions;
+import io.github.seqkernels.Backend;
+import io.github.seqkernels.Causal;
+import io.github.seqkernels.Mask;
+import io.github.seqkernels.SoftmaxOptions;
+import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.AttentionShape;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code seqkernels run <op> --in in.npz --out out.npz}: one operator on arrays from a file. */
+@Command(name = "run", description = "Run one operator on the arrays of an .npz file.",
+    subcommands = {RunCommand.Softmax.class, RunCommand.Attention.class},
+    mixinStandardHelpOptions = true)
+final class RunCommand {
+  /** Options every operator takes. */
+  static final class Io {
+    @Option(names = "--in", required = true, description = "input .npz")
+    Path in;
+
+    @Option(names = "--out", required = true, description = "output .npz (written atomically)")
+    Path out;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "auto or cpu (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--threads", description = "CPU threads (default: all cores)")
+    Integer threads;
+
+    Backend open() {
+      int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+      if (t < 1) throw new IllegalArgumentException("--threads: must be >= 1, got " + t);
+      return Backend.create(backend, t);
+    }
+  }
+
+  @Command(name = "softmax", mixinStandardHelpOptions = true,
+      description = "x (float32, any rank) -> y = softmax(scale·x) along --axis.")
+  static final class Softmax implements Runnable {
+    @Mixin Io io;
+
+    @Option(names = "--axis", defaultValue = "-1", description = "axis (default: last)")
+    int axis;
+
+    @Option(names = "--scale", defaultValue = "1", description = "logit scale (default: 1)")
+    float scale;
+
+    @Option(names = "--log", description = "log-softmax")
+    boolean log;
+
+    @Override
+    public void run() {
+      Npz in = Npz.read(io.in);
+      long[] shape = in.shape("x");
+      Tensor x = Tensor.wrap(in.floats("x"), shape);
+      float[] y = new float[Math.toIntExact(x.numel())];
+      try (Backend be = io.open()) {
+        be.softmax().forward(x, Tensor.wrap(y, shape),
+            SoftmaxOptions.defaults().withAxis(axis).withScale(scale).withLog(log));
+      }
+      Npz.write(io.out, List.of(new Npz.Out("y", y, shape)));
+    }
+  }
+
+  @Command(name = "attention", mixinStandardHelpOptions = true,
+      description = {"q [B,Hq,Sq,D], k [B,Hkv,Sk,D], v [B,Hkv,Sk,Dv] (float32); optional keep or "
+          + "block (bool, broadcast to [B,Hq,Sq,Sk]; keep: true = may attend, block: true = "
+          + "hidden), bias (float32, broadcast), key_lengths (int32 [B]) -> out [B,Hq,Sq,Dv], "
+          + "lse [B,Hq,Sq], and weights [B,Hq,Sq,Sk] with --weights."})
+  static final class Attention implements Runnable {
+    @Mixin Io io;
+
+    @Option(names = "--causal", defaultValue = "none",
+        description = "none, top-left or bottom-right (default: ${DEFAULT-VALUE})")
+    String causal;
+
+    @Option(names = "--scale", description = "score scale (default: 1/sqrt(D))")
+    Float scale;
+
+    @Option(names = "--weights", description = "also write the attention weights")
+    boolean weights;
+
+    @Option(names = "--hard", description = "hard attention: the value of the best allowed key")
+    boolean hard;
+
+    @Override
+    public void run() {
+      Causal c = Causal.parse(causal);
+      Npz in = Npz.read(io.in);
+      Tensor q = tensor(in, "q"), k = tensor(in, "k"), v = tensor(in, "v");
+      AttentionOptions o = AttentionOptions.defaults().withCausal(c).withHard(hard);
+      if (scale != null) {
+        if (!Float.isFinite(scale)) {
+          throw new IllegalArgumentException("--scale: must be finite, got " + scale);
+        }
+        o = o.withScale(scale);
+      }
+      if (in.has("keep") && in.has("block")) {
+        throw new IllegalArgumentException(
+            "keep, block: give at most one mask (keep: true = may attend; block: true = hidden)");
+      }
+      if (in.has("keep")) o = o.withMask(Mask.keep(in.bools("keep"), in.shape("keep")));
+      if (in.has("block")) o = o.withMask(Mask.block(in.bools("block"), in.shape("block")));
+      if (in.has("bias")) o = o.withBias(tensor(in, "bias"));
+      if (in.has("key_lengths")) {
+        if (in.shape("key_lengths").length != 1) {
+          throw new IllegalArgumentException("key_lengths: rank must be 1 [B], got shape "
+              + java.util.Arrays.toString(in.shape("key_lengths")));
+        }
+        o = o.withKeyLengths(in.ints("key_lengths"));
+      }
+      // Output sizes come from the inputs, so their ranks are checked first.
+      AttentionShape.requireRank("q", q, 4, "[B, Hq, Sq, D]");
+      AttentionShape.requireRank("k", k, 4, "[B, Hkv, Sk, D]");
+      AttentionShape.requireRank("v", v, 4, "[B, Hkv, Sk, Dv]");
+      long b = q.size(0), h = q.size(1), sq = q.size(2), sk = k.size(2), dv = v.size(3);
+      long[] outShape = {b, h, sq, dv}, lseShape = {b, h, sq}, wShape = {b, h, sq, sk};
+      float[] out = new float[Math.toIntExact(b * h * sq * dv)];
+      float[] lse = new float[Math.toIntExact(b * h * sq)];
+      float[] w = weights ? new float[Math.toIntExact(b * h * sq * sk)] : null;
+      try (Backend be = io.open()) {
+        be.attention().forward(q, k, v, o, Tensor.wrap(out, outShape),
+            Tensor.wrap(lse, lseShape), w == null ? null : Tensor.wrap(w, wShape));
+      }
+      List<Npz.Out> outs = new ArrayList<>();
+      outs.add(new Npz.Out("out", out, outShape));
+      outs.add(new Npz.Out("lse", lse, lseShape));
+      if (w != null) outs.add(new Npz.Out("weights", w, wShape));
+      Npz.write(io.out, outs);
+    }
+
+    private static Tensor tensor(Npz in, String name) {
+      return Tensor.wrap(in.floats(name), in.shape(name));
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package io.github.seqkernels.cli;
+
+import io.github.seqkernels.AttentionOptions;
+import io.github.seqkernels.Backend;
+import io.github.seqkernels.Causal;
+import io.github.seqkernels.Mask;
+import io.github.seqkernels.SoftmaxOptions;
+import io.github.seqkernels.Tensor;
+import io.github.seqkernels.reference.ScalarReference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The main job for now: every operator and mode on built-in seeded inputs, compared with the
+ * float64 control and timed, printed as one table. Exit code 1 when any row is out of tolerance.
+ */
+@Command(name = "selfcheck", mixinStandardHelpOptions = true,
+    description = "Run every operator on built-in inputs, compare with the float64 control, and "
+        + "print error and throughput.")
+final class SelfCheck implements Callable<Integer> {
+  @Option(names = "--backend", defaultValue = "auto", description = "auto or cpu")
+  String backend;
+
+  @Option(names = "--threads", description = "CPU threads (default: all cores)")
+  Integer threads;
+
+  @Option(names = "--seed", defaultValue = "20261203", description = "input seed")
+  long seed;
+
+  // The tests' tolerance: |a - ref| <= 1e-5 + 1e-4·|ref|.
+  private static final double ATOL = 1e-5, RTOL = 1e-4;
+
+  private record Row(String op, String shape, double maxAbs, double ofTol, boolean ok,
+      double ms, String rate) {}
+
+  @Override
+  public Integer call() {
+    int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+    if (t < 1) throw new IllegalArgumentException("--threads: must be >= 1, got " + t);
+    List<Row> rows = new ArrayList<>();
+    try (Backend be = Backend.create(backend, t)) {
+      System.out.println("seqkernels selfcheck on " + be.description() + ", seed " + seed);
+      Random r = new Random(seed);
+      rows.add(softmax(be, r, 4096, 1000, false));
+      rows.add(softmax(be, r, 2048, 129, true));
+      AttentionOptions d = AttentionOptions.defaults();
+      rows.add(attention(be, r, "attention", 2, 8, 8, 256, 256, 64, 64, d, false));
+      rows.add(attention(be, r, "attention causal top-left", 2, 8, 8, 200, 333, 64, 64,
+          d.withCausal(Causal.TOP_LEFT), false));
+      rows.add(attention(be, r, "attention causal bottom-right", 2, 8, 8, 97, 300, 80, 80,
+          d.withCausal(Causal.BOTTOM_RIGHT), false));
+      rows.add(attention(be, r, "attention grouped-query 8/2", 2, 8, 2, 256, 256, 128, 128, d,
+          false));
+      rows.add(attention(be, r, "attention key lengths + keep-mask", 2, 4, 4, 130, 257, 64, 48,
+          d.withKeyLengths(257, 100).withMask(randomKeep(r, 130, 257)), false));
+      rows.add(attention(be, r, "attention bias [H,1,Sk] + block-mask", 1, 4, 4, 64, 1025, 32,
+          32, d.withBias(Tensor.wrap(gaussian(r, 4 * 1025, 2), 4, 1, 1025))
+              .withMask(randomBlock(r, 1025)), false));
+      rows.add(attention(be, r, "attention [B,S,H,D] layout", 2, 8, 8, 256, 256, 64, 64, d,
+          true));
+      rows.add(attention(be, r, "attention hard", 2, 4, 4, 64, 200, 32, 32, d.withHard(true),
+          false));
+      rows.add(attention(be, r, "attention B1 H8 S1024 D64", 1, 8, 8, 1024, 1024, 64, 64, d,
+          false));
+      rows.add(attention(be, r, "attention B1 H8 S1024 D64 causal", 1, 8, 8, 1024, 1024, 64, 64,
+          d.withCausal(Causal.TOP_LEFT), false));
+    }
+    print(rows);
+    long failed = rows.stream().filter(x -> !x.ok).count();
+    System.out.println(failed == 0 ? "all " + rows.size() + " checks within 1e-5 + 1e-4·|ref|"
+        : failed + " of " + rows.size() + " checks FAILED");
+    return failed == 0 ? 0 : 1;
+  }
+
+  private static Row softmax(Backend be, Random r, int rows, int n, boolean log) {
+    Tensor x = Tensor.wrap(gaussian(r, rows * n, 5), rows, n);
+    float[] y = new float[rows * n];
+    SoftmaxOptions o = SoftmaxOptions.defaults().withLog(log);
+    double ms = time(() -> be.softmax().forward(x, Tensor.wrap(y, rows, n), o));
+    double[] ref = ScalarReference.softmax(x, -1, 1, log);
+    double gbs = 2.0 * rows * n * Float.BYTES / (ms * 1e6);
+    return row(log ? "log-softmax" : "softmax", rows + "x" + n, ref, y, ms,
+        String.format("%.1f GB/s", gbs));
+  }
+
+  private static Row attention(Backend be, Random r, String name, int b, int hq, int hkv,
+      int sq, int sk, int d, int dv, AttentionOptions o, boolean bshd) {
+    Tensor q = layout(gaussian(r, b * hq * sq * d, 1), b, hq, sq, d, bshd);
+    Tensor k = layout(gaussian(r, b * hkv * sk * d, 1), b, hkv, sk, d, bshd);
+    Tensor v = layout(gaussian(r, b * hkv * sk * dv, 1), b, hkv, sk, dv, bshd);
+    float[] out = new float[b * hq * sq * dv];
+    Tensor outT = Tensor.wrap(out, b, hq, sq, dv);
+    double ms = time(() -> be.attention().forward(q, k, v, o, outT));
+    double[] ref = ScalarReference.attention(q, k, v, o).out();
+    // FLOPs as the issue counts them: 4·B·H·Sq·Sk·D, half when causal.
+    double flops = 4.0 * b * hq * sq * sk * d * (o.causal() == Causal.NONE ? 1 : 0.5);
+    String shape = "B" + b + " H" + hq + "/" + hkv + " Sq" + sq + " Sk" + sk + " D" + d
+        + (dv != d ? " Dv" + dv : "");
+    return row(name, shape, ref, out, ms, String.format("%.1f GFLOP/s", flops / (ms * 1e6)));
+  }
+
+  private static Row row(String op, String shape, double[] ref, float[] got, double ms,
+      String rate) {
+    double maxAbs = 0, ofTol = 0;
+    boolean ok = true;
+    for (int i = 0; i < ref.length; i++) {
+      double diff = Math.abs(got[i] - ref[i]);
+      if (Double.isInfinite(ref[i])) diff = got[i] == ref[i] ? 0 : Double.POSITIVE_INFINITY;
+      double tol = ATOL + RTOL * Math.abs(ref[i]);
+      if (!(diff <= tol)) ok = false; // NaN fails too
+      maxAbs = Math.max(maxAbs, diff);
+      ofTol = Math.max(ofTol, diff / tol);
+    }
+    return new Row(op, shape, maxAbs, ofTol, ok, ms, rate);
+  }
+
+  /** Median wall time in ms of a few runs after warm-up; long calls run fewer times. */
+  private static double time(Runnable call) {
+    long t0 = System.nanoTime();
+    call.run();
+    double first = (System.nanoTime() - t0) / 1e6;
+    int reps = (int) Math.max(3, Math.min(30, 1500 / Math.max(first, 0.01)));
+    for (int i = 0; i < reps / 2; i++) call.run();
+    double[] ms = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long s = System.nanoTime();
+      call.run();
+      ms[i] = (System.nanoTime() - s) / 1e6;
+    }
+    java.util.Arrays.sort(ms);
+    return ms[reps / 2];
+  }
+
+  private static void print(List<Row> rows) {
+    String fmt = "%-40s %-30s %10s %10s %5s %10s %14s%n";
+    // "of tol": the worst element's error as a fraction of its tolerance (<= 1 passes).
+    System.out.printf(fmt, "operator", "shape", "max |err|", "of tol", "ok", "ms", "throughput");
+    for (Row x : rows) {
+      System.out.printf(fmt, x.op, x.shape, String.format("%.2e", x.maxAbs),
+          String.format("%.3f", x.ofTol), x.ok ? "yes" : "NO", String.format("%.3f", x.ms),
+          x.rate);
+    }
+  }
+
+  private static Tensor layout(float[] data, int b, int h, int s, int d, boolean bshd) {
+    return bshd ? Tensor.wrap(data, b, s, h, d).permute(0, 2, 1, 3) : Tensor.wrap(data, b, h, s, d);
+  }
+
+  private static Mask randomKeep(Random r, int sq, int sk) {
+    boolean[] m = new boolean[sq * sk];
+    for (int i = 0; i < m.length; i++) m[i] = r.nextInt(5) != 0;
+    return Mask.keep(m, sq, sk);
+  }
+
+  private static Mask randomBlock(Random r, int sk) {
+    boolean[] m = new boolean[sk];
+    for (int i = 0; i < m.length; i++) m[i] = r.nextInt(3) == 0;
+    return Mask.block(m, 1, 1, 1, sk);
+  }
+
+  private static float[] gaussian(Random r, int n, double std) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * std);
+    return a;
+  }
+}
