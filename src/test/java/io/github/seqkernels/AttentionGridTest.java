@@ -90,6 +90,42 @@ class AttentionGridTest {
     if (withWeights) Check.close(c + " weights", ref.weights(), weights.toArray());
   }
 
+  /**
+   * NaN and infinity in keys and values that are blocked (by the mask for every query, past the
+   * key length, or by the causal rule for some queries) never reach the output; a value that is
+   * allowed for some rows poisons exactly those rows, as the control says.
+   */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.EnumSource(Causal.class)
+  void poisonedBlockedKeysDoNotLeak(Causal causal) {
+    int b = 2, h = 2, sq = 70, sk = 150, d = 16;
+    Random r = Check.random(77 + causal.ordinal());
+    float[] kd = Check.gaussian(r, b * h * sk * d, 1), vd = Check.gaussian(r, b * h * sk * d, 1);
+    boolean[] keep = new boolean[b * sk];
+    int[] lengths = {150, 120};
+    for (int bi = 0; bi < b; bi++) {
+      for (int j = 0; j < sk; j++) {
+        keep[bi * sk + j] = j % 3 != 1;
+        boolean blocked = !keep[bi * sk + j] || j >= lengths[bi];
+        if (!blocked && !(causal == Causal.NONE || j > sq / 2)) continue;
+        if (!blocked && j != sk - 2) continue; // one causally-blocked poisoned key only
+        for (int hh = 0; hh < h; hh++) {
+          int row = ((bi * h + hh) * sk + j) * d;
+          kd[row + j % d] = Float.NaN;
+          vd[row + (j + 1) % d] = j % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NaN;
+        }
+      }
+    }
+    Tensor q = Tensor.wrap(Check.gaussian(r, b * h * sq * d, 1), b, h, sq, d);
+    Tensor k = Tensor.wrap(kd, b, h, sk, d), v = Tensor.wrap(vd, b, h, sk, d);
+    AttentionOptions o = AttentionOptions.defaults().withCausal(causal)
+        .withMask(Mask.keep(keep, b, 1, 1, sk)).withKeyLengths(lengths);
+    Tensor out = Tensor.allocate(b, h, sq, d);
+    backend.attention().forward(q, k, v, o, out);
+    double[] ref = ScalarReference.attention(q, k, v, o).out();
+    Check.close("poisoned " + causal, ref, out.toArray());
+  }
+
   /** A [B,H,S,D] tensor, stored either as [B,H,S,D] or as a [B,S,H,D] buffer viewed permuted. */
   static Tensor tensor(Random r, int b, int h, int s, int d, boolean bshd) {
     float[] data = r == null ? new float[b * h * s * d] : Check.gaussian(r, b * h * s * d, 1.0);

@@ -1,0 +1,151 @@
+package io.github.seqkernels.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.seqkernels.AttentionOptions;
+import io.github.seqkernels.Causal;
+import io.github.seqkernels.Mask;
+import io.github.seqkernels.Tensor;
+import io.github.seqkernels.reference.ScalarReference;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.jetbrains.bio.npy.NpzFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI end to end: .npz in, .npz out, exit codes, and no output file on bad input. */
+class CliTest {
+  @TempDir Path dir;
+
+  record Result(int code, String out, String err) {}
+
+  static Result cli(String... args) {
+    PrintStream oldOut = System.out, oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Main.run(args);
+      return new Result(code, out.toString(StandardCharsets.UTF_8),
+          err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  static float[] gaussian(Random r, int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+    return a;
+  }
+
+  @Test
+  void attentionWithEveryInputMatchesTheControl() throws Exception {
+    Random r = new Random(5);
+    int b = 2, h = 4, hkv = 2, sq = 9, sk = 13, d = 6, dv = 5;
+    float[] q = gaussian(r, b * h * sq * d), k = gaussian(r, b * hkv * sk * d);
+    float[] v = gaussian(r, b * hkv * sk * dv), bias = gaussian(r, h * sq * sk);
+    boolean[] keep = new boolean[sq * sk];
+    for (int i = 0; i < keep.length; i++) keep[i] = r.nextInt(4) != 0;
+    Path in = dir.resolve("in.npz"), out = dir.resolve("out.npz");
+    try (NpzFile.Writer w = NpzFile.write(in, false)) {
+      w.write("q", q, new int[] {b, h, sq, d});
+      w.write("k", k, new int[] {b, hkv, sk, d});
+      w.write("v", v, new int[] {b, hkv, sk, dv});
+      w.write("keep", keep, new int[] {sq, sk});
+      w.write("bias", bias, new int[] {h, sq, sk});
+      w.write("key_lengths", new int[] {13, 4}, new int[] {2});
+    }
+    Result res = cli("run", "attention", "--in", in.toString(), "--out", out.toString(),
+        "--causal", "bottom-right", "--weights", "--scale", "0.3", "--backend", "cpu");
+    assertEquals(0, res.code, res.err);
+
+    AttentionOptions o = AttentionOptions.defaults().withCausal(Causal.BOTTOM_RIGHT)
+        .withScale(0.3f).withMask(Mask.keep(keep, sq, sk))
+        .withBias(Tensor.wrap(bias, h, sq, sk)).withKeyLengths(13, 4);
+    ScalarReference.AttentionResult ref = ScalarReference.attention(
+        Tensor.wrap(q, b, h, sq, d), Tensor.wrap(k, b, hkv, sk, d), Tensor.wrap(v, b, hkv, sk, dv),
+        o);
+    try (NpzFile.Reader rd = NpzFile.read(out)) {
+      assertArrayEquals(new int[] {b, h, sq, dv}, rd.get("out", 1 << 20).getShape());
+      assertClose(ref.out(), rd.get("out", 1 << 20).asFloatArray());
+      assertClose(ref.lse(), rd.get("lse", 1 << 20).asFloatArray());
+      assertClose(ref.weights(), rd.get("weights", 1 << 20).asFloatArray());
+    }
+  }
+
+  static void assertClose(double[] want, float[] got) {
+    assertEquals(want.length, got.length);
+    for (int i = 0; i < want.length; i++) {
+      if (Double.isInfinite(want[i])) assertEquals((float) want[i], got[i], "at " + i);
+      else assertEquals(want[i], got[i], 1e-5 + 1e-4 * Math.abs(want[i]), "at " + i);
+    }
+  }
+
+  @Test
+  void softmaxAlongAnAxis() throws Exception {
+    Path in = dir.resolve("x.npz"), out = dir.resolve("y.npz");
+    try (NpzFile.Writer w = NpzFile.write(in, false)) {
+      w.write("x", new float[] {1000, 1, 1001, 2, 1002, 3}, new int[] {3, 2});
+    }
+    Result res = cli("run", "softmax", "--in", in.toString(), "--out", out.toString(),
+        "--axis", "0");
+    assertEquals(0, res.code, res.err);
+    try (NpzFile.Reader rd = NpzFile.read(out)) {
+      assertArrayEquals(new float[] {0.090031f, 0.090031f, 0.244728f, 0.244728f, 0.665241f,
+          0.665241f}, rd.get("y", 1 << 20).asFloatArray(), 1e-6f);
+    }
+  }
+
+  @Test
+  void badInputIsOneLineExitTwoAndNoOutputFile() throws Exception {
+    Path in = dir.resolve("bad.npz"), out = dir.resolve("out.npz");
+    try (NpzFile.Writer w = NpzFile.write(in, false)) {
+      w.write("q", new float[2 * 8], new int[] {1, 1, 2, 8});
+      w.write("k", new float[3 * 7], new int[] {1, 1, 3, 7});
+      w.write("v", new float[3 * 4], new int[] {1, 1, 3, 4});
+    }
+    Result res = cli("run", "attention", "--in", in.toString(), "--out", out.toString());
+    assertEquals(2, res.code);
+    assertEquals("seqkernels: k: head dim 7 != q head dim 8", res.err.strip().lines()
+        .filter(l -> l.startsWith("seqkernels:")).findFirst().orElse(res.err));
+    assertFalse(Files.exists(out));
+    try (var files = Files.list(dir)) {
+      assertEquals(1, files.count(), "only the input is left in " + dir);
+    }
+
+    res = cli("run", "attention", "--in", dir.resolve("missing.npz").toString(), "--out",
+        out.toString());
+    assertEquals(2, res.code);
+    assertTrue(res.err.contains("--in: no such file"), res.err);
+
+    try (NpzFile.Writer w = NpzFile.write(in, false)) {
+      w.write("x", new double[] {1, 2}, new int[] {2});
+    }
+    res = cli("run", "softmax", "--in", in.toString(), "--out", out.toString());
+    assertEquals(2, res.code);
+    assertTrue(res.err.contains("x: dtype must be float32, got float64"), res.err);
+
+    res = cli("run", "attention", "--in", in.toString(), "--out", out.toString(), "--causal",
+        "diagonal");
+    assertEquals(2, res.code);
+    assertTrue(res.err.contains("causal: must be one of none, top-left, bottom-right"), res.err);
+    assertFalse(Files.exists(out));
+  }
+
+  @Test
+  void infoListsBackends() {
+    Result res = cli("info");
+    assertEquals(0, res.code, res.err);
+    assertTrue(res.out.contains("cpu      available"), res.out);
+    assertTrue(res.out.contains("Species[float"), res.out);
+  }
+}
