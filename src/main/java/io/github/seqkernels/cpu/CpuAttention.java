@@ -39,8 +39,10 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
   static final int BQ = 64;
   /** Keys per tile: the score tile BQ x BK plus the K and V tiles stay within L2. */
   static final int BK = 64;
-  /** Register block of the micro-kernels: 4 query rows by 2 vectors (8 accumulators of 16). */
-  private static final int RB = 4;
+  /** Register block of the micro-kernels: 6 query rows by 2 vectors (12 accumulators of 16). */
+  private static final int RB = 6;
+  /** Query rows of the packed tiles: BQ rounded up to whole register blocks (padding is zero). */
+  private static final int BQP = (BQ + RB - 1) / RB * RB;
 
   private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
   private static final float NEG_INF = Float.NEGATIVE_INFINITY;
@@ -168,18 +170,34 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
       for (int c = 0; c < nk; c++) {
         loadRow(vSeg, vBase + (long) (k0 + c) * vSt[2], vSt[3], vt, c * dvp, dv);
         java.util.Arrays.fill(vt, c * dvp + dv, (c + 1) * dvp, 0f);
-        float probe = 0f; // x * 0 is 0 for finite x and NaN for inf or NaN
-        for (int e = 0; e < dv; e++) probe += vt[c * dvp + e] * 0f;
-        if (probe != probe) {
+        // x * 0 is 0 for finite x and NaN for inf or NaN; the row is padded to dvp with zeros.
+        FloatVector probe = FloatVector.zero(SPECIES);
+        for (int e = 0; e < dvp; e += LANES) {
+          probe = probe.add(FloatVector.fromArray(SPECIES, vt, c * dvp + e).mul(0f));
+        }
+        if (probe.test(VectorOperators.IS_NAN).anyTrue()) {
           java.util.Arrays.fill(vt, c * dvp, (c + 1) * dvp, 0f);
           w.badRows[bad++] = c;
         }
       }
 
-      // Scores for the whole tile, then per row: bias, blocking, online softmax.
-      scores(qs, kt, sc, nqp, nkp, d);
+      // Rows before r0 see none of this tile's keys (they lie past the causal diagonal or the
+      // key length), so the products skip them from the register block that holds r0 on.
+      int r0 = 0;
+      while (r0 < nq && limit(i0 + r0, kLen) <= k0) r0++;
+      int rb0 = r0 / RB * RB;
+      if (wSeg != null) {
+        for (int r = 0; r < rb0; r++) {
+          for (int c = 0; c < nk; c++) {
+            wSeg.setAtIndex(F32, wBase + (i0 + r) * wSt[2] + (k0 + c) * wSt[3], NEG_INF);
+          }
+        }
+      }
+
+      // Scores for the tile, then per row: bias, blocking, online softmax.
+      scores(qs, kt, sc, rb0, nqp, nkp, d);
       boolean partial = k0 + nk > jFull || mask != null || biasSeg != null;
-      for (int r = 0; r < nq; r++) {
+      for (int r = rb0; r < nq; r++) {
         int i = i0 + r, base = r * BK;
         int allow = Math.max(0, Math.min(nk, limit(i, kLen) - k0));
         if (partial) applyBiasAndMask(sc, base, b, h, i, k0, allow);
@@ -201,11 +219,11 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
       }
       if (hard) continue;
 
-      accumulate(sc, vt, o, nqp, nk);
+      accumulate(sc, vt, o, rb0, nqp, nk);
       for (int x = 0; x < bad; x++) {
         int c = w.badRows[x];
         long vRow = vBase + (long) (k0 + c) * vSt[2];
-        for (int r = 0; r < nq; r++) {
+        for (int r = rb0; r < nq; r++) {
           float p = sc[r * BK + c];
           if (p == 0f) continue;
           for (int e = 0; e < dv; e++) {
@@ -295,16 +313,19 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
   }
 
   /**
-   * Score micro-kernel: {@code sc[r][c] = sum_e qs[r][e] · kt[e][c]} for r in [0, nqp) (a multiple
-   * of 4) and c in [0, nkp) (a multiple of two vectors). Each q element is broadcast against two
-   * key vectors, with a 4 x 2 block of accumulators kept in registers over the whole head dim.
+   * Score micro-kernel: {@code sc[r][c] = sum_e qs[r][e] · kt[e][c]} for r in [rb0, nqp) (whole
+   * register blocks) and c in [0, nkp) (a multiple of two vectors). Each q element is broadcast against two
+   * key vectors, with a 6 x 2 block of accumulators (12 of the 16 AVX registers) kept over the
+   * whole head dim: 2 loads and 6 broadcasts feed 12 FMAs per step.
    */
-  private static void scores(float[] qs, float[] kt, float[] sc, int nqp, int nkp, int d) {
-    for (int r = 0; r < nqp; r += RB) {
-      int q0 = r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
+  private static void scores(
+      float[] qs, float[] kt, float[] sc, int rb0, int nqp, int nkp, int d) {
+    for (int r = rb0; r < nqp; r += RB) {
+      int q0 = r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d, q4 = q3 + d, q5 = q4 + d;
       for (int c = 0; c < nkp; c += 2 * LANES) {
         FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00, a11 = a00;
-        FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00, a40 = a00, a41 = a00;
+        FloatVector a50 = a00, a51 = a00;
         for (int e = 0; e < d; e++) {
           FloatVector k0 = FloatVector.fromArray(SPECIES, kt, e * BK + c);
           FloatVector k1 = FloatVector.fromArray(SPECIES, kt, e * BK + c + LANES);
@@ -320,6 +341,12 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
           x = FloatVector.broadcast(SPECIES, qs[q3 + e]);
           a30 = x.fma(k0, a30);
           a31 = x.fma(k1, a31);
+          x = FloatVector.broadcast(SPECIES, qs[q4 + e]);
+          a40 = x.fma(k0, a40);
+          a41 = x.fma(k1, a41);
+          x = FloatVector.broadcast(SPECIES, qs[q5 + e]);
+          a50 = x.fma(k0, a50);
+          a51 = x.fma(k1, a51);
         }
         int s0 = r * BK + c;
         a00.intoArray(sc, s0);
@@ -330,20 +357,26 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
         a21.intoArray(sc, s0 + 2 * BK + LANES);
         a30.intoArray(sc, s0 + 3 * BK);
         a31.intoArray(sc, s0 + 3 * BK + LANES);
+        a40.intoArray(sc, s0 + 4 * BK);
+        a41.intoArray(sc, s0 + 4 * BK + LANES);
+        a50.intoArray(sc, s0 + 5 * BK);
+        a51.intoArray(sc, s0 + 5 * BK + LANES);
       }
     }
   }
 
   /**
-   * Output micro-kernel: {@code o[r][:] += sum_j p[r][j] · vt[j][:]} for the tile's nk keys, in
-   * 4-row by 2-vector blocks of o held in registers across the key loop.
+   * Output micro-kernel: {@code o[r][:] += sum_j p[r][j] · vt[j][:]} for rows [rb0, nqp) and the
+   * tile's nk keys, in
+   * 6-row by 2-vector blocks of o held in registers across the key loop.
    */
-  private void accumulate(float[] p, float[] vt, float[] o, int nqp, int nk) {
+  private void accumulate(float[] p, float[] vt, float[] o, int rb0, int nqp, int nk) {
     int dvp = this.dvp;
-    for (int r = 0; r < nqp; r += RB) {
-      int p0 = r * BK, p1 = p0 + BK, p2 = p1 + BK, p3 = p2 + BK;
+    for (int r = rb0; r < nqp; r += RB) {
+      int p0 = r * BK, p1 = p0 + BK, p2 = p1 + BK, p3 = p2 + BK, p4 = p3 + BK, p5 = p4 + BK;
       for (int c = 0; c < dvp; c += 2 * LANES) {
-        int o0 = r * dvp + c, o1 = o0 + dvp, o2 = o1 + dvp, o3 = o2 + dvp;
+        int o0 = r * dvp + c, o1 = o0 + dvp, o2 = o1 + dvp, o3 = o2 + dvp, o4 = o3 + dvp;
+        int o5 = o4 + dvp;
         FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0);
         FloatVector a01 = FloatVector.fromArray(SPECIES, o, o0 + LANES);
         FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1);
@@ -352,6 +385,10 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
         FloatVector a21 = FloatVector.fromArray(SPECIES, o, o2 + LANES);
         FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3);
         FloatVector a31 = FloatVector.fromArray(SPECIES, o, o3 + LANES);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4);
+        FloatVector a41 = FloatVector.fromArray(SPECIES, o, o4 + LANES);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, o, o5);
+        FloatVector a51 = FloatVector.fromArray(SPECIES, o, o5 + LANES);
         for (int j = 0; j < nk; j++) {
           FloatVector v0 = FloatVector.fromArray(SPECIES, vt, j * dvp + c);
           FloatVector v1 = FloatVector.fromArray(SPECIES, vt, j * dvp + c + LANES);
@@ -367,6 +404,12 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
           x = FloatVector.broadcast(SPECIES, p[p3 + j]);
           a30 = x.fma(v0, a30);
           a31 = x.fma(v1, a31);
+          x = FloatVector.broadcast(SPECIES, p[p4 + j]);
+          a40 = x.fma(v0, a40);
+          a41 = x.fma(v1, a41);
+          x = FloatVector.broadcast(SPECIES, p[p5 + j]);
+          a50 = x.fma(v0, a50);
+          a51 = x.fma(v1, a51);
         }
         a00.intoArray(o, o0);
         a01.intoArray(o, o0 + LANES);
@@ -376,6 +419,10 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
         a21.intoArray(o, o2 + LANES);
         a30.intoArray(o, o3);
         a31.intoArray(o, o3 + LANES);
+        a40.intoArray(o, o4);
+        a41.intoArray(o, o4 + LANES);
+        a50.intoArray(o, o5);
+        a51.intoArray(o, o5 + LANES);
       }
     }
   }
@@ -421,7 +468,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
   /** Per-worker tiles, grown when a call needs more and then reused. */
   static final class Scratch {
     float[] qs = new float[0], kt = new float[0], vt = new float[0], o = new float[0];
-    final float[] s = new float[BQ * BK];
+    final float[] s = new float[BQP * BK];
     final float[] m = new float[BQ], l = new float[BQ], bestScore = new float[BQ];
     final int[] best = new int[BQ], badRows = new int[BK];
     float[] row = new float[0];
@@ -429,13 +476,13 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
 
     void ensure(int d, int dvp) {
       if (d > this.d) {
-        qs = new float[BQ * d];
+        qs = new float[BQP * d];
         kt = new float[d * BK];
         this.d = d;
       }
       if (dvp > this.dvp) {
         vt = new float[BK * dvp];
-        o = new float[BQ * dvp];
+        o = new float[BQP * dvp];
         this.dvp = dvp;
       }
       int need = Math.max(d, dvp);

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# seqkernels' CPU attention and softmax (JMH) against PyTorch's on the same shapes and thread
+# count, as one markdown table. Installs PyTorch from Debian's packages when it is missing and
+# builds the library and benchmarks/target/benchmarks.jar first. About 3 minutes, plus the
+# install on a fresh machine.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: benchmarks/compare.sh [-t THREADS] [-n RUNS] [--no-build]
+  -t, --threads N   threads for seqkernels and PyTorch (default $SEQKERNELS_BENCH_THREADS or 2)
+  -n, --runs N      PyTorch timed runs per case; the median is reported (default 20)
+  --no-build        use the installed library and the existing benchmarks jar
+Results (JMH JSON, PyTorch JSON, logs) stay in benchmarks/target/compare/.
+USAGE
+}
+
+log() { echo "compare.sh: $*" >&2; }
+
+# A command line to print: arguments quoted only where the shell needs it.
+quoted() {
+  local a out=()
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./=,:+-]+$ ]]; then out+=("$a"); else out+=("$(printf '%q' "$a")"); fi
+  done
+  echo "${out[*]}"
+}
+
+invocation=$(quoted "$0" "$@")
+threads=${SEQKERNELS_BENCH_THREADS:-2}
+runs=20
+build=1
+while (($#)); do
+  case $1 in
+    -t | --threads) threads=${2:?}; shift 2 ;;
+    -n | --runs) runs=${2:?}; shift 2 ;;
+    --no-build) build=0; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+for n in "$threads" "$runs"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { log "expected a positive integer, got '$n'"; exit 2; }
+done
+
+# The shapes compared; PyTorch gets the same ones.
+batch=1 heads=8 seq_len=1024 head_dim=64
+softmax_shapes=(4096x1024 8192x127)
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+# Debian's python3-torch installs for the system Python, not for a pyenv or venv python3 on PATH.
+python=/usr/bin/python3
+results=$here/target/compare
+
+install_packages() {
+  local packages=(python3-torch python3-numpy libopenblas0-pthread) missing=() p
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  local as_root=(env DEBIAN_FRONTEND=noninteractive)
+  [[ $(id -u) -eq 0 ]] || as_root=(sudo "${as_root[@]}")
+  log "installing ${missing[*]}"
+  # Recommends would add compilers and a desktop stack (hundreds of MB) that import torch never
+  # uses. A fresh machine's package lists may be stale or absent; refresh them only if that bites.
+  local install=(apt-get install -y -q --no-install-recommends "${missing[@]}")
+  "${as_root[@]}" "${install[@]}" ||
+    { "${as_root[@]}" apt-get update -q && "${as_root[@]}" "${install[@]}"; }
+}
+
+install_packages
+java_home=$("$root/ci/java-home")
+jar=$here/target/benchmarks.jar
+mkdir -p "$results"
+if ((build)); then
+  log "building the library and $jar (log: $results/build.log)"
+  { "$root/ci/mvn" -q install -DskipTests && "$root/ci/mvn" -q -f benchmarks/pom.xml package; } \
+    >"$results/build.log" 2>&1 || { tail -n 30 "$results/build.log" >&2; exit 1; }
+fi
+[[ -f $jar ]] || { log "$jar is missing: run without --no-build"; exit 1; }
+
+torch_cmd=("$python" "$here/torch_attention.py" --threads "$threads" --runs "$runs"
+  --batch "$batch" --heads "$heads" --seq-len "$seq_len" --head-dim "$head_dim"
+  --softmax "${softmax_shapes[@]}")
+log "timing PyTorch (log: $results/torch.log)"
+# Debian's torch calls BLAS through libblas.so.3 (OpenBLAS, with libopenblas0-pthread), whose
+# thread pool torch.set_num_threads does not size; these do.
+OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
+  "${torch_cmd[@]}" >"$results/torch.json" 2>"$results/torch.log" ||
+  { tail -n 20 "$results/torch.log" >&2; exit 1; }
+
+# -foe: a benchmark whose setup check against the float64 control fails stops the run.
+jmh_cmd=("$java_home/bin/java" -jar "$jar" AttentionBench SoftmaxBench
+  -p "threads=$threads" -p "batch=$batch" -p "heads=$heads" -p "seqLen=$seq_len"
+  -p "headDim=$head_dim" -p causal=none,top-left
+  -p "shape=$(IFS=,; echo "${softmax_shapes[*]}")"
+  -f 1 -wi 3 -i 5 -w 2s -r 2s -foe true -rf json -rff "$results/jmh.json")
+log "running JMH (log: $results/jmh.log)"
+"${jmh_cmd[@]}" >"$results/jmh.log" 2>&1 || { tail -n 30 "$results/jmh.log" >&2; exit 1; }
+
+"$python" - "$results/jmh.json" "$results/torch.json" "$batch" "$heads" "$seq_len" "$head_dim" \
+  "$threads" "$runs" "$invocation" "$(quoted "${jmh_cmd[@]}")" "$(quoted "${torch_cmd[@]}")" \
+  <<'REPORT'
+import json
+import math
+import sys
+
+jmh_path, torch_path, b, h, s, d, threads, runs, invocation, jmh_cmd, torch_cmd = sys.argv[1:]
+b, h, s, d = (int(n) for n in (b, h, s, d))
+with open(jmh_path) as f:
+    jmh = json.load(f)
+with open(torch_path) as f:
+    torch = json.load(f)
+
+ours = {}
+for r in jmh:
+    name = r["benchmark"].rsplit(".", 2)[-2]
+    p = r["params"]
+    key = ("attention", p["causal"]) if name == "AttentionBench" else ("softmax", p["shape"])
+    ours[key] = (r["primaryMetric"]["score"], r["primaryMetric"]["scoreError"])
+
+
+def gflops(causal, ms):
+    flops = 4 * b * h * s * s * d / (2 if causal != "none" else 1)
+    return f"{flops / ms / 1e6:.1f}"
+
+
+def ms_cell(ms, err=None):
+    if err is None or not math.isfinite(err):
+        return f"{ms:.2f}"
+    return f"{ms:.2f} ± {err:.2f}"
+
+
+rows = []
+for case, theirs in torch["attention"].items():
+    causal, _, variant = case.partition(" ")
+    ms, err = ours[("attention", causal)]
+    label = f"attention, causal {causal}" + (" (vs PyTorch SDPA)" if variant else "")
+    rows.append([label, ms_cell(ms, err), gflops(causal, ms), ms_cell(theirs),
+                 gflops(causal, theirs), f"{theirs / ms:.2f}"])
+for shape, theirs in torch["softmax"].items():
+    ms, err = ours[("softmax", shape)]
+    rows.append([f"softmax {shape}, last axis", ms_cell(ms, err), "—", ms_cell(theirs), "—",
+                 f"{theirs / ms:.2f}"])
+
+head = ["case", "seqkernels ms", "GFLOP/s", "PyTorch ms", "GFLOP/s",
+        "ratio (PyTorch ms / seqkernels ms)"]
+print(f"## seqkernels vs PyTorch {torch['torch']} on the CPU: "
+      f"B={b} H={h} S={s} D={d} float32, {threads} threads\n")
+print("| " + " | ".join(head) + " |")
+print("|---|" + "---:|" * (len(head) - 1))
+for row in rows:
+    print("| " + " | ".join(row) + " |")
+
+full, causal = ours[("attention", "none")][0], ours[("attention", "top-left")][0]
+theirs_full, theirs_causal = torch["attention"]["none"], torch["attention"]["top-left"]
+print(f"\nCausal speedup (non-causal ms / causal ms): seqkernels {full / causal:.2f}x, "
+      f"PyTorch {theirs_full / theirs_causal:.2f}x (its explicit mask still computes every score).")
+print(f"\nseqkernels: JMH mean ± 99.9% interval, 5 × 2 s after 3 × 2 s warm-up, one fork. "
+      f"PyTorch: median of {runs} runs after warm-up, softmax(Q·Kᵀ·scale [+ -inf mask])·V; "
+      + ("scaled_dot_product_attention rows as well." if torch["sdpa"] else
+         f"torch {torch['torch']} has no scaled_dot_product_attention (it arrived in 2.0).")
+      + " GFLOP/s counts 4·B·H·S²·D FLOPs, half when causal."
+      " Ratio > 1: seqkernels is faster.")
+print(f"\nCommand: `{invocation}`\n")
+print(f"- JMH: `{jmh_cmd}`")
+print(f"- PyTorch: `OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} {torch_cmd}`")
+REPORT
