@@ -118,7 +118,10 @@ for r in jmh:
     name = r["benchmark"].rsplit(".", 2)[-2]
     p = r["params"]
     key = ("attention", p["causal"]) if name == "AttentionBench" else ("softmax", p["shape"])
-    ours[key] = (r["primaryMetric"]["score"], r["primaryMetric"]["scoreError"])
+    # SampleTime mode: the median call, comparable with PyTorch's median; the mean can be pulled
+    # far up by a few calls that the shared machine delayed.
+    m = r["primaryMetric"]
+    ours[key] = (m["scorePercentiles"]["50.0"], m["score"])
 
 
 def gflops(causal, ms):
@@ -126,25 +129,25 @@ def gflops(causal, ms):
     return f"{flops / ms / 1e6:.1f}"
 
 
-def ms_cell(ms, err=None):
-    if err is None or not math.isfinite(err):
+def ms_cell(ms, mean=None):
+    if mean is None or not math.isfinite(mean):
         return f"{ms:.2f}"
-    return f"{ms:.2f} ± {err:.2f}"
+    return f"{ms:.2f} (mean {mean:.2f})"
 
 
 rows = []
 for case, theirs in torch["attention"].items():
     causal, _, variant = case.partition(" ")
-    ms, err = ours[("attention", causal)]
+    ms, mean = ours[("attention", causal)]
     label = f"attention, causal {causal}" + (" (vs PyTorch SDPA)" if variant else "")
-    rows.append([label, ms_cell(ms, err), gflops(causal, ms), ms_cell(theirs),
+    rows.append([label, ms_cell(ms, mean), gflops(causal, ms), ms_cell(theirs),
                  gflops(causal, theirs), f"{theirs / ms:.2f}"])
 for shape, theirs in torch["softmax"].items():
-    ms, err = ours[("softmax", shape)]
-    rows.append([f"softmax {shape}, last axis", ms_cell(ms, err), "—", ms_cell(theirs), "—",
+    ms, mean = ours[("softmax", shape)]
+    rows.append([f"softmax {shape}, last axis", ms_cell(ms, mean), "—", ms_cell(theirs), "—",
                  f"{theirs / ms:.2f}"])
 
-head = ["case", "seqkernels ms", "GFLOP/s", "PyTorch ms", "GFLOP/s",
+head = ["case", "seqkernels median ms", "GFLOP/s", "PyTorch median ms", "GFLOP/s",
         "ratio (PyTorch ms / seqkernels ms)"]
 print(f"## seqkernels vs PyTorch {torch['torch']} on the CPU: "
       f"B={b} H={h} S={s} D={d} float32, {threads} threads\n")
@@ -157,7 +160,7 @@ full, causal = ours[("attention", "none")][0], ours[("attention", "top-left")][0
 theirs_full, theirs_causal = torch["attention"]["none"], torch["attention"]["top-left"]
 print(f"\nCausal speedup (non-causal ms / causal ms): seqkernels {full / causal:.2f}x, "
       f"PyTorch {theirs_full / theirs_causal:.2f}x (its explicit mask still computes every score).")
-print(f"\nseqkernels: JMH mean ± 99.9% interval, 5 × 2 s after 3 × 2 s warm-up, one fork. "
+print(f"\nseqkernels: median call of JMH SampleTime, 5 × 2 s after 3 × 2 s warm-up, one fork. "
       f"PyTorch: median of {runs} runs after warm-up, softmax(Q·Kᵀ·scale [+ -inf mask])·V; "
       + ("scaled_dot_product_attention rows as well." if torch["sdpa"] else
          f"torch {torch['torch']} has no scaled_dot_product_attention (it arrived in 2.0).")

@@ -19,12 +19,17 @@ package io.github.seqkernels;
  *
  * <p>A row whose keys are all blocked returns 0 in {@code out} and in {@code weights}, never NaN.
  * See {@link AttentionOptions} for masks, lengths, bias and hard mode, and {@link Causal} for the
- * two causal alignments. Bad input throws {@link IllegalArgumentException} naming the argument,
- * the rule and the value, before anything is written.
+ * two causal alignments. Bad input throws {@link IllegalArgumentException} naming the argument, the
+ * rule and the value, before anything is written.
  */
 public interface AttentionOp {
   void forward(
-      Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor out, Tensor lse,
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      AttentionOptions options,
+      Tensor out,
+      Tensor lse,
       Tensor weights);
 
   default void forward(Tensor q, Tensor k, Tensor v, Tensor out) {

@@ -8,10 +8,10 @@ import java.util.Arrays;
  * Immutable; the {@code with*} methods return a copy, so one instance can be shared and reused.
  *
  * <p>Blocking is a decision, not a number: a key blocked by the causal rule, the key lengths or the
- * mask gets weight 0 and its key and value are never read into the result (a NaN there cannot leak).
- * The bias is plain arithmetic: a finite bias, however negative, does not block, so a row whose
- * biased scores are all {@code -Float.MAX_VALUE} gets the uniform average. A bias of {@code -inf}
- * gives weight 0 like a block.
+ * mask gets weight 0 and its key and value are never read into the result (a NaN there cannot
+ * leak). The bias is plain arithmetic: a finite bias, however negative, does not block, so a row
+ * whose biased scores are all {@code -Float.MAX_VALUE} gets the uniform average. A bias of {@code
+ * -inf} gives weight 0 like a block.
  */
 public final class AttentionOptions {
   private static final AttentionOptions DEFAULTS =
@@ -66,8 +66,8 @@ public final class AttentionOptions {
   }
 
   /**
-   * Hard attention: each query takes the value of its highest-scoring allowed key (ties: the
-   * lowest key index); weights are one-hot. {@code lse} is still the log-sum-exp of the scores.
+   * Hard attention: each query takes the value of its highest-scoring allowed key (ties: the lowest
+   * key index); weights are one-hot. {@code lse} is still the log-sum-exp of the scores.
    */
   public AttentionOptions withHard(boolean hard) {
     return new AttentionOptions(scale, causal, keyLengths, mask, bias, hard);
@@ -114,8 +114,9 @@ public final class AttentionOptions {
         + ", causal="
         + causal
         + (keyLengths != null ? ", keyLengths=" + Arrays.toString(keyLengths) : "")
-        + (mask != null ? (mask.isBlockMask() ? ", blockMask" : ", keepMask")
-            + Arrays.toString(mask.shape()) : "")
+        + (mask != null
+            ? (mask.isBlockMask() ? ", blockMask" : ", keepMask") + Arrays.toString(mask.shape())
+            : "")
         + (bias != null ? ", bias" + Arrays.toString(bias.shape()) : "")
         + (hard ? ", hard" : "")
         + "]";

@@ -11,8 +11,8 @@ package io.github.seqkernels;
  * }
  * }</pre>
  *
- * <p>Operators of one backend may be called from several threads; each operator runs one call at
- * a time (a call already uses every thread of the backend). Close the backend to stop its threads.
+ * <p>Operators of one backend may be called from several threads; each operator runs one call at a
+ * time (a call already uses every thread of the backend). Close the backend to stop its threads.
  */
 public interface Backend extends AutoCloseable {
   /** "cpu" or "cuda". */
@@ -35,8 +35,8 @@ public interface Backend extends AutoCloseable {
 
   /**
    * The backend called {@code name}: "cpu", or "auto", which takes the best backend this machine
-   * can run and logs (System.Logger, INFO) which one it chose and why. {@code threads} is the
-   * CPU parallelism.
+   * can run and logs (System.Logger, INFO) which one it chose and why. {@code threads} is the CPU
+   * parallelism.
    */
   static Backend create(String name, int threads) {
     return Backends.create(name, threads);

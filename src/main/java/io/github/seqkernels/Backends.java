@@ -15,14 +15,18 @@ final class Backends {
       case "cpu" -> new CpuBackend(threads);
       case "auto" -> {
         Backend cpu = new CpuBackend(threads);
-        LOG.log(Level.INFO, "backend auto: chose {0}; cuda is not built into this version",
+        LOG.log(
+            Level.INFO,
+            "backend auto: chose {0}; cuda is not built into this version",
             cpu.description());
         yield cpu;
       }
-      case "cuda" -> throw new IllegalArgumentException(
-          "backend: 'cuda' is not built into this version; use cpu or auto");
-      default -> throw new IllegalArgumentException(
-          "backend: must be one of auto, cpu, got '" + name + "'");
+      case "cuda" ->
+          throw new IllegalArgumentException(
+              "backend: 'cuda' is not built into this version; use cpu or auto");
+      default ->
+          throw new IllegalArgumentException(
+              "backend: must be one of auto, cpu, got '" + name + "'");
     };
   }
 }

@@ -5,10 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * A boolean attention mask whose polarity is part of its type, so the two conventions in use
- * cannot be mixed up silently: {@link #keep} (true = the query may attend to the key, PyTorch
- * {@code scaled_dot_product_attention}'s boolean {@code attn_mask}) and {@link #block} (true = the
- * key is hidden, PyTorch {@code key_padding_mask} and {@code nn.MultiheadAttention}).
+ * A boolean attention mask whose polarity is part of its type, so the two conventions in use cannot
+ * be mixed up silently: {@link #keep} (true = the query may attend to the key, PyTorch {@code
+ * scaled_dot_product_attention}'s boolean {@code attn_mask}) and {@link #block} (true = the key is
+ * hidden, PyTorch {@code key_padding_mask} and {@code nn.MultiheadAttention}).
  *
  * <p>The mask broadcasts by numpy rules to {@code [B, Hq, Sq, Sk]}: its shape, aligned on the
  * right, has each dimension 1 or equal to the target's. Data is one byte per element, nonzero =
@@ -29,7 +29,11 @@ public final class Mask {
     long n = Tensor.numel(shape);
     if (bytes.byteSize() < n) {
       throw new IllegalArgumentException(
-          "mask: shape " + Arrays.toString(shape) + " needs " + n + " bytes, got "
+          "mask: shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + n
+              + " bytes, got "
               + bytes.byteSize());
     }
     this.bytes = bytes;

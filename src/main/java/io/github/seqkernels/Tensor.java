@@ -13,7 +13,8 @@ import java.util.Arrays;
  * <p>Views never copy. {@link #wrap(float[], long...)}, {@link #wrap(FloatBuffer, long...)} and
  * {@link #wrap(MemorySegment, long...)} make a view of memory the caller owns; {@link
  * #permute(int...)} reorders dimensions by reordering strides, so a {@code [B, S, H, D]} buffer is
- * passed to attention as {@code t.permute(0, 2, 1, 3)}, a {@code [B, H, S, D]} view, without a copy.
+ * passed to attention as {@code t.permute(0, 2, 1, 3)}, a {@code [B, H, S, D]} view, without a
+ * copy.
  *
  * <p>Ownership is explicit: only a tensor made by {@link #allocate(long...)} owns its memory, and
  * {@link #close()} frees it (views of it must not be used afterwards). {@link #allocate(Arena,
@@ -92,8 +93,8 @@ public final class Tensor implements AutoCloseable {
   }
 
   /**
-   * A view of {@code segment} with explicit strides (in elements) and element offset. Every
-   * element it addresses must lie inside the segment; strides may be 0 (broadcast).
+   * A view of {@code segment} with explicit strides (in elements) and element offset. Every element
+   * it addresses must lie inside the segment; strides may be 0 (broadcast).
    */
   public static Tensor view(MemorySegment segment, long offset, long[] shape, long[] strides) {
     long[] s = checkShape("shape", shape);
@@ -137,7 +138,9 @@ public final class Tensor implements AutoCloseable {
       int d = order[i];
       if (d < 0 || d >= shape.length || seen[d]) {
         throw new IllegalArgumentException(
-            "order: must be a permutation of 0.." + (shape.length - 1) + ", got "
+            "order: must be a permutation of 0.."
+                + (shape.length - 1)
+                + ", got "
                 + Arrays.toString(order));
       }
       seen[d] = true;
@@ -156,8 +159,7 @@ public final class Tensor implements AutoCloseable {
     long[] s = checkShape("shape", newShape);
     if (numel(s) != numel()) {
       throw new IllegalArgumentException(
-          "shape: " + Arrays.toString(s) + " has " + numel(s) + " elements, tensor has "
-              + numel());
+          "shape: " + Arrays.toString(s) + " has " + numel(s) + " elements, tensor has " + numel());
     }
     return new Tensor(segment, offset, s, contiguousStrides(s), null);
   }

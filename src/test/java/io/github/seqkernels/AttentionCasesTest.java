@@ -24,13 +24,21 @@ class AttentionCasesTest {
   }
 
   /** One (batch, head): q [Sq, D], k [Sk, D], v [Sk, Dv]; returns out, lse, weights. */
-  static float[][] run(float[] q, float[] k, float[] v, int sq, int sk, int d, int dv,
-      AttentionOptions o) {
+  static float[][] run(
+      float[] q, float[] k, float[] v, int sq, int sk, int d, int dv, AttentionOptions o) {
     Tensor out = Tensor.wrap(new float[sq * dv], 1, 1, sq, dv);
     Tensor lse = Tensor.wrap(new float[sq], 1, 1, sq);
     Tensor w = Tensor.wrap(new float[sq * sk], 1, 1, sq, sk);
-    backend.attention().forward(Tensor.wrap(q, 1, 1, sq, d), Tensor.wrap(k, 1, 1, sk, d),
-        Tensor.wrap(v, 1, 1, sk, dv), o, out, lse, w);
+    backend
+        .attention()
+        .forward(
+            Tensor.wrap(q, 1, 1, sq, d),
+            Tensor.wrap(k, 1, 1, sk, d),
+            Tensor.wrap(v, 1, 1, sk, dv),
+            o,
+            out,
+            lse,
+            w);
     return new float[][] {out.toArray(), lse.toArray(), w.toArray()};
   }
 
@@ -58,8 +66,16 @@ class AttentionCasesTest {
     r = run(q, kBad, vBad, 2, 2, 2, 2, AttentionOptions.defaults().withKeyLengths(0));
     assertArrayEquals(new float[] {0, 0, 0, 0}, r[0], T);
     float[] vBadLast = {3, 4, Float.NaN, Float.NEGATIVE_INFINITY};
-    r = run(new float[] {0, 0}, new float[] {0, 0, 0, 0}, vBadLast, 1, 2, 2, 2,
-        AttentionOptions.defaults().withCausal(Causal.TOP_LEFT));
+    r =
+        run(
+            new float[] {0, 0},
+            new float[] {0, 0, 0, 0},
+            vBadLast,
+            1,
+            2,
+            2,
+            2,
+            AttentionOptions.defaults().withCausal(Causal.TOP_LEFT));
     assertArrayEquals(new float[] {3, 4}, java.util.Arrays.copyOf(r[0], 2), T);
 
     // The same fully blocked row in hard mode.
@@ -72,8 +88,16 @@ class AttentionCasesTest {
   void a1LowestFiniteBiasIsNotABlock() {
     float m = -Float.MAX_VALUE;
     Tensor bias = Tensor.wrap(new float[] {0, 0, m, m}, 2, 2);
-    float[][] r = run(new float[] {1, 0, 0, 1}, new float[] {1, 0, 0, 1}, new float[] {1, 2, 3, 4},
-        2, 2, 2, 2, AttentionOptions.defaults().withBias(bias));
+    float[][] r =
+        run(
+            new float[] {1, 0, 0, 1},
+            new float[] {1, 0, 0, 1},
+            new float[] {1, 2, 3, 4},
+            2,
+            2,
+            2,
+            2,
+            AttentionOptions.defaults().withBias(bias));
     assertArrayEquals(new float[] {1.660477f, 2.660477f, 2, 3}, r[0], T);
     assertArrayEquals(new float[] {0.669762f, 0.330238f, 0.5f, 0.5f}, r[2], T);
   }
@@ -87,8 +111,9 @@ class AttentionCasesTest {
 
   // A2: Dao-AILab/flash-attention#517
   static float[] causalMean(int sq, int sk, float[] v, Causal c) {
-    return run(new float[sq], new float[sk], v, sq, sk, 1, 1,
-        AttentionOptions.defaults().withCausal(c))[0];
+    return run(
+        new float[sq], new float[sk], v, sq, sk, 1, 1, AttentionOptions.defaults().withCausal(c))[
+        0];
   }
 
   @Test
@@ -111,13 +136,19 @@ class AttentionCasesTest {
     boolean[] keepCausal = {true, false, true, true};
     boolean[] blockCausal = {false, true, false, false};
     AttentionOptions o = AttentionOptions.defaults();
-    assertArrayEquals(new float[] {0, 0.5f},
-        run(q, k, v, 2, 2, 1, 1, o.withMask(Mask.keep(keepCausal, 2, 2)))[0], T);
-    assertArrayEquals(new float[] {0, 0.5f},
-        run(q, k, v, 2, 2, 1, 1, o.withMask(Mask.block(blockCausal, 2, 2)))[0], T);
+    assertArrayEquals(
+        new float[] {0, 0.5f},
+        run(q, k, v, 2, 2, 1, 1, o.withMask(Mask.keep(keepCausal, 2, 2)))[0],
+        T);
+    assertArrayEquals(
+        new float[] {0, 0.5f},
+        run(q, k, v, 2, 2, 1, 1, o.withMask(Mask.block(blockCausal, 2, 2)))[0],
+        T);
     // The mistake the API makes visible: a block-style array declared as a keep-mask.
-    assertArrayEquals(new float[] {1.0f, 0},
-        run(q, k, v, 2, 2, 1, 1, o.withMask(Mask.keep(blockCausal, 2, 2)))[0], T);
+    assertArrayEquals(
+        new float[] {1.0f, 0},
+        run(q, k, v, 2, 2, 1, 1, o.withMask(Mask.keep(blockCausal, 2, 2)))[0],
+        T);
   }
 
   // A4: deeplearning4j/deeplearning4j-examples#730
@@ -129,10 +160,10 @@ class AttentionCasesTest {
     assertArrayEquals(want, softmax(new float[] {1, 2, 3}, new long[] {3}, -1), T);
     assertArrayEquals(want, softmax(big, new long[] {1, 3}, 1), T);
     assertArrayEquals(want, softmax(big, new long[] {3, 1}, 0), T); // along a non-last axis
-    assertArrayEquals(new float[] {0.5f, 0.5f}, softmax(new float[] {-1000, -1000},
-        new long[] {2}, 0), T);
-    assertArrayEquals(new float[] {0.5f, 0.5f}, softmax(new float[] {-1000, -1000},
-        new long[] {2, 1}, 0), T);
+    assertArrayEquals(
+        new float[] {0.5f, 0.5f}, softmax(new float[] {-1000, -1000}, new long[] {2}, 0), T);
+    assertArrayEquals(
+        new float[] {0.5f, 0.5f}, softmax(new float[] {-1000, -1000}, new long[] {2, 1}, 0), T);
     assertArrayEquals(new float[] {1}, softmax(new float[] {5}, new long[] {1}, -1), T);
     assertArrayEquals(new float[] {1}, softmax(new float[] {5}, new long[] {1, 1}, 0), T);
   }
@@ -162,8 +193,12 @@ class AttentionCasesTest {
       double sum = 0;
       for (float f : y) sum += f;
       assertEquals(1.0, sum, 1e-6, "row sum, n=" + n);
-      Check.close("n=" + n, io.github.seqkernels.reference.ScalarReference.softmaxRow(xd, false),
-          y, 1e-6, 0);
+      Check.close(
+          "n=" + n,
+          io.github.seqkernels.reference.ScalarReference.softmaxRow(xd, false),
+          y,
+          1e-6,
+          0);
       if (n <= 3) assertArrayEquals(want[n - 1], y, T, "n=" + n);
       if (n == 5) assertArrayEquals(want[4], y, T, "n=5");
     }

@@ -18,14 +18,50 @@ import org.junit.jupiter.params.provider.MethodSource;
  * shrinking batch and heads on the largest shapes.
  */
 class AttentionGridTest {
-  enum MaskKind { NONE, KEY_LENGTHS, KEEP, BLOCK, BIAS, BIAS_AND_KEEP, ALL }
+  enum MaskKind {
+    NONE,
+    KEY_LENGTHS,
+    KEEP,
+    BLOCK,
+    BIAS,
+    BIAS_AND_KEEP,
+    ALL
+  }
 
-  record Case(int b, int hq, int hkv, int sq, int sk, int d, int dv, MaskKind mask, Causal causal,
-      boolean bshd, boolean hard) {
+  record Case(
+      int b,
+      int hq,
+      int hkv,
+      int sq,
+      int sk,
+      int d,
+      int dv,
+      MaskKind mask,
+      Causal causal,
+      boolean bshd,
+      boolean hard) {
     @Override
     public String toString() {
-      return "B" + b + " Hq" + hq + " Hkv" + hkv + " Sq" + sq + " Sk" + sk + " D" + d + " Dv" + dv
-          + " " + mask + " " + causal + (bshd ? " BSHD" : " BHSD") + (hard ? " hard" : "");
+      return "B"
+          + b
+          + " Hq"
+          + hq
+          + " Hkv"
+          + hkv
+          + " Sq"
+          + sq
+          + " Sk"
+          + sk
+          + " D"
+          + d
+          + " Dv"
+          + dv
+          + " "
+          + mask
+          + " "
+          + causal
+          + (bshd ? " BSHD" : " BHSD")
+          + (hard ? " hard" : "");
     }
   }
 
@@ -59,8 +95,19 @@ class AttentionGridTest {
           if (work * b * hh[0] > 200_000_000L) b = 1;
           if (work * b * hh[0] > 200_000_000L) hh = heads[0];
           int dv = n % 4 == 3 ? d + 3 : d;
-          cases.add(new Case(b, hh[0], hh[1], sq, sk, d, dv, masks[n % masks.length],
-              causals[(n / 2) % 3], n % 5 < 2, n % 11 == 7));
+          cases.add(
+              new Case(
+                  b,
+                  hh[0],
+                  hh[1],
+                  sq,
+                  sk,
+                  d,
+                  dv,
+                  masks[n % masks.length],
+                  causals[(n / 2) % 3],
+                  n % 5 < 2,
+                  n % 11 == 7));
           n++;
         }
       }
@@ -79,8 +126,10 @@ class AttentionGridTest {
     Tensor out = tensor(null, c.b, c.hq, c.sq, c.dv, c.bshd);
     Tensor lse = Tensor.wrap(new float[c.b * c.hq * c.sq], c.b, c.hq, c.sq);
     boolean withWeights = (long) c.b * c.hq * c.sq * c.sk <= 2_000_000;
-    Tensor weights = withWeights
-        ? Tensor.wrap(new float[c.b * c.hq * c.sq * c.sk], c.b, c.hq, c.sq, c.sk) : null;
+    Tensor weights =
+        withWeights
+            ? Tensor.wrap(new float[c.b * c.hq * c.sq * c.sk], c.b, c.hq, c.sq, c.sk)
+            : null;
 
     backend.attention().forward(q, k, v, o, out, lse, weights);
 
@@ -91,9 +140,9 @@ class AttentionGridTest {
   }
 
   /**
-   * NaN and infinity in keys and values that are blocked (by the mask for every query, past the
-   * key length, or by the causal rule for some queries) never reach the output; a value that is
-   * allowed for some rows poisons exactly those rows, as the control says.
+   * NaN and infinity in keys and values that are blocked (by the mask for every query, past the key
+   * length, or by the causal rule for some queries) never reach the output; a value that is allowed
+   * for some rows poisons exactly those rows, as the control says.
    */
   @ParameterizedTest(name = "{0}")
   @org.junit.jupiter.params.provider.EnumSource(Causal.class)
@@ -118,8 +167,11 @@ class AttentionGridTest {
     }
     Tensor q = Tensor.wrap(Check.gaussian(r, b * h * sq * d, 1), b, h, sq, d);
     Tensor k = Tensor.wrap(kd, b, h, sk, d), v = Tensor.wrap(vd, b, h, sk, d);
-    AttentionOptions o = AttentionOptions.defaults().withCausal(causal)
-        .withMask(Mask.keep(keep, b, 1, 1, sk)).withKeyLengths(lengths);
+    AttentionOptions o =
+        AttentionOptions.defaults()
+            .withCausal(causal)
+            .withMask(Mask.keep(keep, b, 1, 1, sk))
+            .withKeyLengths(lengths);
     Tensor out = Tensor.allocate(b, h, sq, d);
     backend.attention().forward(q, k, v, o, out);
     double[] ref = ScalarReference.attention(q, k, v, o).out();
@@ -136,10 +188,10 @@ class AttentionGridTest {
   static AttentionOptions options(Random r, Case c) {
     AttentionOptions o = AttentionOptions.defaults().withCausal(c.causal).withHard(c.hard);
     boolean lengths = c.mask == MaskKind.KEY_LENGTHS || c.mask == MaskKind.ALL;
-    boolean keep = c.mask == MaskKind.KEEP || c.mask == MaskKind.BIAS_AND_KEEP
-        || c.mask == MaskKind.ALL;
-    boolean bias = c.mask == MaskKind.BIAS || c.mask == MaskKind.BIAS_AND_KEEP
-        || c.mask == MaskKind.ALL;
+    boolean keep =
+        c.mask == MaskKind.KEEP || c.mask == MaskKind.BIAS_AND_KEEP || c.mask == MaskKind.ALL;
+    boolean bias =
+        c.mask == MaskKind.BIAS || c.mask == MaskKind.BIAS_AND_KEEP || c.mask == MaskKind.ALL;
     if (lengths) {
       int[] len = new int[c.b];
       for (int i = 0; i < c.b; i++) len[i] = i == 0 ? c.sk : r.nextInt(c.sk + 1); // 0 included
@@ -147,16 +199,16 @@ class AttentionGridTest {
     }
     if (keep || c.mask == MaskKind.BLOCK) {
       // Broadcast shapes: [Sq, Sk] shared by batch and heads, or [B, 1, 1, Sk] padding-style.
-      long[] shape = (c.sq + c.sk) % 2 == 0 ? new long[] {c.sq, c.sk}
-          : new long[] {c.b, 1, 1, c.sk};
+      long[] shape =
+          (c.sq + c.sk) % 2 == 0 ? new long[] {c.sq, c.sk} : new long[] {c.b, 1, 1, c.sk};
       boolean[] m = new boolean[(int) Tensor.numel(shape)];
       for (int i = 0; i < m.length; i++) m[i] = r.nextInt(4) != 0; // ~1/4 blocked
       o = o.withMask(keep ? Mask.keep(m, shape) : Mask.block(flip(m), shape));
     }
     if (bias) {
       // [B, Hq, Sq, Sk] or [Hq, 1, Sk] broadcast, values up to a few units like ALiBi/relative.
-      long[] shape = c.hq % 2 == 0 ? new long[] {c.hq, 1, c.sk}
-          : new long[] {c.b, c.hq, c.sq, c.sk};
+      long[] shape =
+          c.hq % 2 == 0 ? new long[] {c.hq, 1, c.sk} : new long[] {c.b, c.hq, c.sq, c.sk};
       o = o.withBias(Tensor.wrap(Check.gaussian(r, (int) Tensor.numel(shape), 2.0), shape));
     }
     return o;

@@ -10,8 +10,8 @@ final class Check {
   static final long SEED = Long.getLong("seqkernels.seed", 20261203L);
 
   static {
-    System.out.println("seqkernels test seed: " + SEED + " (rerun with -Dseqkernels.seed=" + SEED
-        + ")");
+    System.out.println(
+        "seqkernels test seed: " + SEED + " (rerun with -Dseqkernels.seed=" + SEED + ")");
   }
 
   private Check() {}
@@ -43,15 +43,27 @@ final class Check {
       if (Double.isInfinite(e) || Double.isNaN(e)) ok = Double.compare(e, a) == 0;
       else ok = Math.abs(a - e) <= atol + rtol * Math.abs(e);
       if (!ok) {
-        if (bad < 5) sb.append("\n  [").append(i).append("] expected ").append(e)
-            .append(" actual ").append(a);
+        if (bad < 5)
+          sb.append("\n  [").append(i).append("] expected ").append(e).append(" actual ").append(a);
         bad++;
         worst = Math.max(worst, Math.abs(a - e));
       }
     }
     if (bad > 0) {
-      fail(what + ": " + bad + " of " + expected.length + " elements differ beyond " + atol
-          + " + " + rtol + "·|ref| (worst |diff| " + worst + ")" + sb);
+      fail(
+          what
+              + ": "
+              + bad
+              + " of "
+              + expected.length
+              + " elements differ beyond "
+              + atol
+              + " + "
+              + rtol
+              + "·|ref| (worst |diff| "
+              + worst
+              + ")"
+              + sb);
     }
   }
 

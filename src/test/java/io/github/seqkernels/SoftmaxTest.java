@@ -33,8 +33,12 @@ class SoftmaxTest {
         Tensor x = Tensor.wrap(Check.gaussian(r, 3 * n, 4.0), 3, n);
         Tensor y = Tensor.allocate(3, n);
         backend.softmax().forward(x, y, SoftmaxOptions.defaults().withScale(scale).withLog(log));
-        Check.close("n=" + n + " log=" + log + " scale=" + scale,
-            ScalarReference.softmax(x, -1, scale, log), y.toArray(), 1e-6, 1e-5);
+        Check.close(
+            "n=" + n + " log=" + log + " scale=" + scale,
+            ScalarReference.softmax(x, -1, scale, log),
+            y.toArray(),
+            1e-6,
+            1e-5);
         y.close();
       }
     }
@@ -49,8 +53,12 @@ class SoftmaxTest {
     for (boolean log : new boolean[] {false, true}) {
       Tensor y = Tensor.allocate(shape);
       backend.softmax().forward(x, y, SoftmaxOptions.defaults().withAxis(axis).withLog(log));
-      Check.close("axis " + axis + " log=" + log, ScalarReference.softmax(x, axis, 1, log),
-          y.toArray(), 1e-6, 1e-5);
+      Check.close(
+          "axis " + axis + " log=" + log,
+          ScalarReference.softmax(x, axis, 1, log),
+          y.toArray(),
+          1e-6,
+          1e-5);
       y.close();
     }
   }
@@ -77,8 +85,8 @@ class SoftmaxTest {
     backend.softmax().forward(x, y);
     assertArrayEquals(new float[] {0, 0, 0, 0.268941f, 0, 0.731059f}, y.toArray(), 1e-6f);
     backend.softmax().forward(x, y, SoftmaxOptions.defaults().withLog(true));
-    assertArrayEquals(new float[] {ninf, ninf, ninf, -1.313262f, ninf, -0.313262f},
-        y.toArray(), 1e-6f);
+    assertArrayEquals(
+        new float[] {ninf, ninf, ninf, -1.313262f, ninf, -0.313262f}, y.toArray(), 1e-6f);
   }
 
   @Test

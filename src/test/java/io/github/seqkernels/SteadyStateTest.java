@@ -19,10 +19,10 @@ class SteadyStateTest {
   }
 
   /**
-   * With one thread every piece runs on the calling thread, so its allocation counter sees all
-   * of a call's allocations. After warm-up (scratch grown, code compiled) a call allocates
-   * nothing (measured: 0 bytes). The bound of 16 bytes per call, averaged over 2000 calls, leaves
-   * room for a one-off allocation by the JIT (a deoptimisation) but not for any per-call object.
+   * With one thread every piece runs on the calling thread, so its allocation counter sees all of a
+   * call's allocations. After warm-up (scratch grown, code compiled) a call allocates nothing
+   * (measured: 0 bytes). The bound of 16 bytes per call, averaged over 2000 calls, leaves room for
+   * a one-off allocation by the JIT (a deoptimisation) but not for any per-call object.
    */
   @Test
   void attentionAndSoftmaxDoNotAllocatePerCall() {
@@ -32,8 +32,8 @@ class SteadyStateTest {
       Tensor v = Tensor.allocate(b, h, s, d), out = Tensor.allocate(b, h, s, d);
       Tensor lse = Tensor.allocate(b, h, s);
       Tensor x = Tensor.allocate(64, 100), y = Tensor.allocate(64, 100);
-      AttentionOptions o = AttentionOptions.defaults().withCausal(Causal.BOTTOM_RIGHT)
-          .withKeyLengths(90);
+      AttentionOptions o =
+          AttentionOptions.defaults().withCausal(Causal.BOTTOM_RIGHT).withKeyLengths(90);
       SoftmaxOptions so = SoftmaxOptions.defaults().withLog(true);
       int calls = 2000;
       for (int i = 0; i < calls; i++) {
@@ -61,8 +61,8 @@ class SteadyStateTest {
     for (int threads : new int[] {1, 2, 3}) {
       try (Backend be = Backend.create("cpu", threads)) {
         Tensor out = Tensor.allocate(3, 4, 130, 16);
-        be.attention().forward(q, k, v, AttentionOptions.defaults().withCausal(Causal.TOP_LEFT),
-            out);
+        be.attention()
+            .forward(q, k, v, AttentionOptions.defaults().withCausal(Causal.TOP_LEFT), out);
         if (first == null) first = out.toArray();
         else org.junit.jupiter.api.Assertions.assertArrayEquals(first, out.toArray());
       }
@@ -73,19 +73,22 @@ class SteadyStateTest {
   void autoLogsItsChoice() {
     Logger jul = Logger.getLogger("io.github.seqkernels");
     List<String> seen = new ArrayList<>();
-    Handler h = new Handler() {
-      @Override
-      public void publish(LogRecord rec) {
-        seen.add(rec.getLevel() + " " + java.text.MessageFormat.format(rec.getMessage(),
-            rec.getParameters()));
-      }
+    Handler h =
+        new Handler() {
+          @Override
+          public void publish(LogRecord rec) {
+            seen.add(
+                rec.getLevel()
+                    + " "
+                    + java.text.MessageFormat.format(rec.getMessage(), rec.getParameters()));
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     jul.addHandler(h);
     try (Backend be = Backend.create("auto", 2)) {
       assertEquals("cpu", be.name());

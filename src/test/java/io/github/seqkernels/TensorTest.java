@@ -39,13 +39,16 @@ class TensorTest {
 
   @Test
   void foreignByteOrderIsRefused() {
-    ByteOrder other = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN
-        ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+    ByteOrder other =
+        ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN
+            ? ByteOrder.LITTLE_ENDIAN
+            : ByteOrder.BIG_ENDIAN;
     FloatBuffer fb = ByteBuffer.allocateDirect(8).order(other).asFloatBuffer();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Tensor.wrap(fb, 2));
-    assertEquals("buffer: byte order must be the native " + ByteOrder.nativeOrder() + ", got "
-        + other, e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Tensor.wrap(fb, 2));
+    assertEquals(
+        "buffer: byte order must be the native " + ByteOrder.nativeOrder() + ", got " + other,
+        e.getMessage());
   }
 
   @Test
@@ -71,13 +74,14 @@ class TensorTest {
 
   @Test
   void badShapesNameTheArgument() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Tensor.wrap(new float[5], 2, 3));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Tensor.wrap(new float[5], 2, 3));
     assertEquals("data: shape [2, 3] needs 6 floats, got 5", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Tensor.allocate(2, -1));
     assertEquals("shape: sizes must be >= 0, got -1 at dim 1", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Tensor.wrap(new float[6], 2, 3).permute(0, 0));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Tensor.wrap(new float[6], 2, 3).permute(0, 0));
     assertEquals("order: must be a permutation of 0..1, got [0, 0]", e.getMessage());
   }
 }

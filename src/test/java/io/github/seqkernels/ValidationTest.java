@@ -43,8 +43,10 @@ class ValidationTest {
   static void refused(String expected, Consumer<Call> edit) {
     Call c = new Call();
     edit.accept(c);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> backend.attention().forward(c.q, c.k, c.v, c.o, c.out, c.lse, c.weights));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> backend.attention().forward(c.q, c.k, c.v, c.o, c.out, c.lse, c.weights));
     assertEquals(expected, e.getMessage());
     for (Tensor t : new Tensor[] {c.out, c.lse, c.weights}) {
       for (float f : t.toArray()) assertEquals(SENTINEL, f, "output written before refusal");
@@ -54,18 +56,21 @@ class ValidationTest {
   @Test
   void attentionShapes() {
     refused("k: head dim 7 != q head dim 8", c -> c.k = Call.t(2, 2, 5, 7));
-    refused("q: rank must be 4 [B, Hq, Sq, D], got 3 (shape [4, 3, 8])",
-        c -> c.q = Call.t(4, 3, 8));
+    refused(
+        "q: rank must be 4 [B, Hq, Sq, D], got 3 (shape [4, 3, 8])", c -> c.q = Call.t(4, 3, 8));
     refused("k: batch 1 != q batch 2", c -> c.k = Call.t(1, 2, 5, 8));
     refused("v: key length 4 != k key length 5", c -> c.v = Call.t(2, 2, 4, 6));
     refused("v: heads 1 != k heads 2", c -> c.v = Call.t(2, 1, 5, 6));
-    refused("k: heads 3 must divide q heads 4 (grouped-query attention)", c -> {
-      c.k = Call.t(2, 3, 5, 8);
-      c.v = Call.t(2, 3, 5, 6);
-    });
+    refused(
+        "k: heads 3 must divide q heads 4 (grouped-query attention)",
+        c -> {
+          c.k = Call.t(2, 3, 5, 8);
+          c.v = Call.t(2, 3, 5, 6);
+        });
     refused("out: shape must be [2, 4, 3, 6], got [2, 4, 3, 8]", c -> c.out = Call.t(2, 4, 3, 8));
     refused("lse: shape must be [2, 4, 3], got [2, 4, 3, 1]", c -> c.lse = Call.t(2, 4, 3, 1));
-    refused("weights: shape must be [2, 4, 3, 5], got [2, 4, 5, 3]",
+    refused(
+        "weights: shape must be [2, 4, 3, 5], got [2, 4, 5, 3]",
         c -> c.weights = Call.t(2, 4, 5, 3));
   }
 
@@ -73,23 +78,28 @@ class ValidationTest {
   void attentionOptions() {
     refused("key_lengths[1] = 6 must be in [0, Sk = 5]", c -> c.o = c.o.withKeyLengths(5, 6));
     refused("key_lengths[0] = -1 must be in [0, Sk = 5]", c -> c.o = c.o.withKeyLengths(-1, 2));
-    refused("key_lengths: must have one entry per batch (2), got 1",
-        c -> c.o = c.o.withKeyLengths(3));
-    refused("keep_mask: dim 0 of shape [4, 5] is 4, must be 1 or 3 to broadcast to [2, 4, 3, 5]",
+    refused(
+        "key_lengths: must have one entry per batch (2), got 1", c -> c.o = c.o.withKeyLengths(3));
+    refused(
+        "keep_mask: dim 0 of shape [4, 5] is 4, must be 1 or 3 to broadcast to [2, 4, 3, 5]",
         c -> c.o = c.o.withMask(Mask.keep(new boolean[20], 4, 5)));
-    refused("block_mask: rank 5 exceeds 4 (shape [1, 1, 1, 1, 5] cannot broadcast to "
-        + "[2, 4, 3, 5])", c -> c.o = c.o.withMask(Mask.block(new boolean[5], 1, 1, 1, 1, 5)));
-    refused("bias: dim 1 of shape [2, 3, 1, 5] is 3, must be 1 or 4 to broadcast to [2, 4, 3, 5]",
+    refused(
+        "block_mask: rank 5 exceeds 4 (shape [1, 1, 1, 1, 5] cannot broadcast to "
+            + "[2, 4, 3, 5])",
+        c -> c.o = c.o.withMask(Mask.block(new boolean[5], 1, 1, 1, 1, 5)));
+    refused(
+        "bias: dim 1 of shape [2, 3, 1, 5] is 3, must be 1 or 4 to broadcast to [2, 4, 3, 5]",
         c -> c.o = c.o.withBias(Call.t(2, 3, 1, 5)));
-    refused("scale: must be finite, got Infinity",
-        c -> c.o = c.o.withScale(Float.POSITIVE_INFINITY));
+    refused(
+        "scale: must be finite, got Infinity", c -> c.o = c.o.withScale(Float.POSITIVE_INFINITY));
   }
 
   @Test
   void confinedMemoryIsRefusedUpFront() {
     try (Arena arena = Arena.ofConfined()) {
-      refused("q: memory is confined to one thread, and operators run on several; allocate it"
-          + " with Tensor.allocate or a shared, auto or global Arena",
+      refused(
+          "q: memory is confined to one thread, and operators run on several; allocate it"
+              + " with Tensor.allocate or a shared, auto or global Arena",
           c -> c.q = Tensor.allocate(arena, 2, 4, 3, 8));
     }
   }
@@ -98,25 +108,33 @@ class ValidationTest {
   void softmaxArguments() {
     Tensor x = Tensor.wrap(new float[6], 2, 3);
     Tensor y = Call.t(2, 3);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> backend.softmax().forward(x, y, SoftmaxOptions.defaults().withAxis(2)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> backend.softmax().forward(x, y, SoftmaxOptions.defaults().withAxis(2)));
     assertEquals("axis: must be in [-2, 1] for rank 2, got 2", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> backend.softmax().forward(x, Call.t(3, 2)));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> backend.softmax().forward(x, Call.t(3, 2)));
     assertEquals("y: shape must be [2, 3], got [3, 2]", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> backend.softmax().forward(x, y,
-        SoftmaxOptions.defaults().withScale(Float.POSITIVE_INFINITY)));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                backend
+                    .softmax()
+                    .forward(x, y, SoftmaxOptions.defaults().withScale(Float.POSITIVE_INFINITY)));
     assertEquals("scale: must be finite, got Infinity", e.getMessage());
     assertArrayEquals(Call.t(2, 3).toArray(), y.toArray());
   }
 
   @Test
   void backendNames() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Backend.create("tpu"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Backend.create("tpu"));
     assertEquals("backend: must be one of auto, cpu, got 'tpu'", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Causal.parse("top_left"));
-    assertEquals("causal: must be one of none, top-left, bottom-right, got 'top_left'",
-        e.getMessage());
+    assertEquals(
+        "causal: must be one of none, top-left, bottom-right, got 'top_left'", e.getMessage());
   }
 }

@@ -7,8 +7,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code seqkernels} command line. Results go to stdout, diagnostics to stderr. Exit codes:
- * 0 success, 1 a self-check failed or an internal error, 2 bad input (one line on stderr).
+ * The {@code seqkernels} command line. Results go to stdout, diagnostics to stderr. Exit codes: 0
+ * success, 1 a self-check failed or an internal error, 2 bad input (one line on stderr).
  */
 @Command(
     name = "seqkernels",
@@ -24,21 +24,29 @@ public final class Main implements Runnable {
   /** Runs the CLI and returns its exit code (for tests). */
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new Main());
-    cl.setParameterExceptionHandler((e, a) -> {
-      e.getCommandLine().getErr().println("seqkernels: " + e.getMessage()
-          + " (see " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
-      return 2;
-    });
-    cl.setExecutionExceptionHandler((e, c, p) -> {
-      PrintWriter err = c.getErr();
-      if (e instanceof IllegalArgumentException) {
-        err.println("seqkernels: " + e.getMessage());
-        return 2;
-      }
-      err.println("seqkernels: internal error: " + e);
-      e.printStackTrace(err);
-      return 1;
-    });
+    cl.setParameterExceptionHandler(
+        (e, a) -> {
+          e.getCommandLine()
+              .getErr()
+              .println(
+                  "seqkernels: "
+                      + e.getMessage()
+                      + " (see "
+                      + e.getCommandLine().getCommandSpec().qualifiedName()
+                      + " --help)");
+          return 2;
+        });
+    cl.setExecutionExceptionHandler(
+        (e, c, p) -> {
+          PrintWriter err = c.getErr();
+          if (e instanceof IllegalArgumentException) {
+            err.println("seqkernels: " + e.getMessage());
+            return 2;
+          }
+          err.println("seqkernels: internal error: " + e);
+          e.printStackTrace(err);
+          return 1;
+        });
     return cl.execute(args);
   }
 
@@ -60,11 +68,15 @@ public final class Main implements Runnable {
     @Override
     public void run() {
       int cores = Runtime.getRuntime().availableProcessors();
-      System.out.println("java:     " + System.getProperty("java.vm.name") + " "
-          + Runtime.version());
+      System.out.println(
+          "java:     " + System.getProperty("java.vm.name") + " " + Runtime.version());
       System.out.println("cores:    " + cores);
-      System.out.println("vector:   " + CpuVectors.SPECIES + " (" + CpuVectors.LANES
-          + " float lanes; -Dseqkernels.cpu.vectorBits narrows it)");
+      System.out.println(
+          "vector:   "
+              + CpuVectors.SPECIES
+              + " ("
+              + CpuVectors.LANES
+              + " float lanes; -Dseqkernels.cpu.vectorBits narrows it)");
       try (Backend cpu = Backend.create("cpu", cores)) {
         System.out.println("backends: cpu      available: " + cpu.description());
       }

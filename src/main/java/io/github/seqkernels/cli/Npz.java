@@ -14,9 +14,9 @@ import org.jetbrains.bio.npy.NpzEntry;
 import org.jetbrains.bio.npy.NpzFile;
 
 /**
- * Reading and writing {@code .npz} archives (through the org.jetbrains.bio npy library), with
- * the CLI's rules: arrays are looked up by their exact names, dtypes are checked with messages
- * that name the array, and an output archive appears only once it is complete.
+ * Reading and writing {@code .npz} archives (through the org.jetbrains.bio npy library), with the
+ * CLI's rules: arrays are looked up by their exact names, dtypes are checked with messages that
+ * name the array, and an output archive appears only once it is complete.
  */
 final class Npz {
   private final Path path;
@@ -27,13 +27,14 @@ final class Npz {
   }
 
   static Npz read(Path path) {
-    if (!Files.isRegularFile(path)) throw new IllegalArgumentException("--in: no such file " + path);
+    if (!Files.isRegularFile(path))
+      throw new IllegalArgumentException("--in: no such file " + path);
     Npz npz = new Npz(path);
     try (NpzFile.Reader r = NpzFile.read(path)) {
       for (NpzEntry e : r.introspect()) npz.arrays.put(e.getName(), r.get(e.getName(), 1 << 20));
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException("--in: " + path + " is not a readable .npz archive ("
-          + e.getMessage() + ")", e);
+      throw new IllegalArgumentException(
+          "--in: " + path + " is not a readable .npz archive (" + e.getMessage() + ")", e);
     }
     return npz;
   }
@@ -45,8 +46,13 @@ final class Npz {
   private NpyArray get(String name) {
     NpyArray a = arrays.get(name);
     if (a == null) {
-      throw new IllegalArgumentException(path.getFileName() + ": missing array '" + name
-          + "' (has: " + String.join(", ", arrays.keySet()) + ")");
+      throw new IllegalArgumentException(
+          path.getFileName()
+              + ": missing array '"
+              + name
+              + "' (has: "
+              + String.join(", ", arrays.keySet())
+              + ")");
     }
     return a;
   }
@@ -77,8 +83,7 @@ final class Npz {
       }
       return out;
     }
-    throw new IllegalArgumentException(name + ": dtype must be int32 or int64, got "
-        + dtype(data));
+    throw new IllegalArgumentException(name + ": dtype must be int32 or int64, got " + dtype(data));
   }
 
   boolean[] bools(String name) {
@@ -89,8 +94,8 @@ final class Npz {
       for (int i = 0; i < by.length; i++) out[i] = by[i] != 0;
       return out;
     }
-    throw new IllegalArgumentException(name + ": dtype must be bool (or uint8), got "
-        + dtype(data));
+    throw new IllegalArgumentException(
+        name + ": dtype must be bool (or uint8), got " + dtype(data));
   }
 
   private static String dtype(Object data) {

@@ -15,7 +15,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code seqkernels run <op> --in in.npz --out out.npz}: one operator on arrays from a file. */
-@Command(name = "run", description = "Run one operator on the arrays of an .npz file.",
+@Command(
+    name = "run",
+    description = "Run one operator on the arrays of an .npz file.",
     subcommands = {RunCommand.Softmax.class, RunCommand.Attention.class},
     mixinStandardHelpOptions = true)
 final class RunCommand {
@@ -27,7 +29,10 @@ final class RunCommand {
     @Option(names = "--out", required = true, description = "output .npz (written atomically)")
     Path out;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "auto or cpu (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--backend",
+        defaultValue = "auto",
+        description = "auto or cpu (default: ${DEFAULT-VALUE})")
     String backend;
 
     @Option(names = "--threads", description = "CPU threads (default: all cores)")
@@ -40,7 +45,9 @@ final class RunCommand {
     }
   }
 
-  @Command(name = "softmax", mixinStandardHelpOptions = true,
+  @Command(
+      name = "softmax",
+      mixinStandardHelpOptions = true,
       description = "x (float32, any rank) -> y = softmax(scale·x) along --axis.")
   static final class Softmax implements Runnable {
     @Mixin Io io;
@@ -61,22 +68,31 @@ final class RunCommand {
       Tensor x = Tensor.wrap(in.floats("x"), shape);
       float[] y = new float[Math.toIntExact(x.numel())];
       try (Backend be = io.open()) {
-        be.softmax().forward(x, Tensor.wrap(y, shape),
-            SoftmaxOptions.defaults().withAxis(axis).withScale(scale).withLog(log));
+        be.softmax()
+            .forward(
+                x,
+                Tensor.wrap(y, shape),
+                SoftmaxOptions.defaults().withAxis(axis).withScale(scale).withLog(log));
       }
       Npz.write(io.out, List.of(new Npz.Out("y", y, shape)));
     }
   }
 
-  @Command(name = "attention", mixinStandardHelpOptions = true,
-      description = {"q [B,Hq,Sq,D], k [B,Hkv,Sk,D], v [B,Hkv,Sk,Dv] (float32); optional keep or "
-          + "block (bool, broadcast to [B,Hq,Sq,Sk]; keep: true = may attend, block: true = "
-          + "hidden), bias (float32, broadcast), key_lengths (int32 [B]) -> out [B,Hq,Sq,Dv], "
-          + "lse [B,Hq,Sq], and weights [B,Hq,Sq,Sk] with --weights."})
+  @Command(
+      name = "attention",
+      mixinStandardHelpOptions = true,
+      description = {
+        "q [B,Hq,Sq,D], k [B,Hkv,Sk,D], v [B,Hkv,Sk,Dv] (float32); optional keep or "
+            + "block (bool, broadcast to [B,Hq,Sq,Sk]; keep: true = may attend, block: true = "
+            + "hidden), bias (float32, broadcast), key_lengths (int32 [B]) -> out [B,Hq,Sq,Dv], "
+            + "lse [B,Hq,Sq], and weights [B,Hq,Sq,Sk] with --weights."
+      })
   static final class Attention implements Runnable {
     @Mixin Io io;
 
-    @Option(names = "--causal", defaultValue = "none",
+    @Option(
+        names = "--causal",
+        defaultValue = "none",
         description = "none, top-left or bottom-right (default: ${DEFAULT-VALUE})")
     String causal;
 
@@ -110,8 +126,9 @@ final class RunCommand {
       if (in.has("bias")) o = o.withBias(tensor(in, "bias"));
       if (in.has("key_lengths")) {
         if (in.shape("key_lengths").length != 1) {
-          throw new IllegalArgumentException("key_lengths: rank must be 1 [B], got shape "
-              + java.util.Arrays.toString(in.shape("key_lengths")));
+          throw new IllegalArgumentException(
+              "key_lengths: rank must be 1 [B], got shape "
+                  + java.util.Arrays.toString(in.shape("key_lengths")));
         }
         o = o.withKeyLengths(in.ints("key_lengths"));
       }
@@ -125,8 +142,15 @@ final class RunCommand {
       float[] lse = new float[Math.toIntExact(b * h * sq)];
       float[] w = weights ? new float[Math.toIntExact(b * h * sq * sk)] : null;
       try (Backend be = io.open()) {
-        be.attention().forward(q, k, v, o, Tensor.wrap(out, outShape),
-            Tensor.wrap(lse, lseShape), w == null ? null : Tensor.wrap(w, wShape));
+        be.attention()
+            .forward(
+                q,
+                k,
+                v,
+                o,
+                Tensor.wrap(out, outShape),
+                Tensor.wrap(lse, lseShape),
+                w == null ? null : Tensor.wrap(w, wShape));
       }
       List<Npz.Out> outs = new ArrayList<>();
       outs.add(new Npz.Out("out", out, outShape));

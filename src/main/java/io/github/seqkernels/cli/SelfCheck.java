@@ -18,9 +18,12 @@ import picocli.CommandLine.Option;
  * The main job for now: every operator and mode on built-in seeded inputs, compared with the
  * float64 control and timed, printed as one table. Exit code 1 when any row is out of tolerance.
  */
-@Command(name = "selfcheck", mixinStandardHelpOptions = true,
-    description = "Run every operator on built-in inputs, compare with the float64 control, and "
-        + "print error and throughput.")
+@Command(
+    name = "selfcheck",
+    mixinStandardHelpOptions = true,
+    description =
+        "Run every operator on built-in inputs, compare with the float64 control, and "
+            + "print error and throughput.")
 final class SelfCheck implements Callable<Integer> {
   @Option(names = "--backend", defaultValue = "auto", description = "auto or cpu")
   String backend;
@@ -34,8 +37,8 @@ final class SelfCheck implements Callable<Integer> {
   // The tests' tolerance: |a - ref| <= 1e-5 + 1e-4·|ref|.
   private static final double ATOL = 1e-5, RTOL = 1e-4;
 
-  private record Row(String op, String shape, double maxAbs, double ofTol, boolean ok,
-      double ms, String rate) {}
+  private record Row(
+      String op, String shape, double maxAbs, double ofTol, boolean ok, double ms, String rate) {}
 
   @Override
   public Integer call() {
@@ -49,30 +52,91 @@ final class SelfCheck implements Callable<Integer> {
       rows.add(softmax(be, r, 2048, 129, true));
       AttentionOptions d = AttentionOptions.defaults();
       rows.add(attention(be, r, "attention", 2, 8, 8, 256, 256, 64, 64, d, false));
-      rows.add(attention(be, r, "attention causal top-left", 2, 8, 8, 200, 333, 64, 64,
-          d.withCausal(Causal.TOP_LEFT), false));
-      rows.add(attention(be, r, "attention causal bottom-right", 2, 8, 8, 97, 300, 80, 80,
-          d.withCausal(Causal.BOTTOM_RIGHT), false));
-      rows.add(attention(be, r, "attention grouped-query 8/2", 2, 8, 2, 256, 256, 128, 128, d,
-          false));
-      rows.add(attention(be, r, "attention key lengths + keep-mask", 2, 4, 4, 130, 257, 64, 48,
-          d.withKeyLengths(257, 100).withMask(randomKeep(r, 130, 257)), false));
-      rows.add(attention(be, r, "attention bias [H,1,Sk] + block-mask", 1, 4, 4, 64, 1025, 32,
-          32, d.withBias(Tensor.wrap(gaussian(r, 4 * 1025, 2), 4, 1, 1025))
-              .withMask(randomBlock(r, 1025)), false));
-      rows.add(attention(be, r, "attention [B,S,H,D] layout", 2, 8, 8, 256, 256, 64, 64, d,
-          true));
-      rows.add(attention(be, r, "attention hard", 2, 4, 4, 64, 200, 32, 32, d.withHard(true),
-          false));
-      rows.add(attention(be, r, "attention B1 H8 S1024 D64", 1, 8, 8, 1024, 1024, 64, 64, d,
-          false));
-      rows.add(attention(be, r, "attention B1 H8 S1024 D64 causal", 1, 8, 8, 1024, 1024, 64, 64,
-          d.withCausal(Causal.TOP_LEFT), false));
+      rows.add(
+          attention(
+              be,
+              r,
+              "attention causal top-left",
+              2,
+              8,
+              8,
+              200,
+              333,
+              64,
+              64,
+              d.withCausal(Causal.TOP_LEFT),
+              false));
+      rows.add(
+          attention(
+              be,
+              r,
+              "attention causal bottom-right",
+              2,
+              8,
+              8,
+              97,
+              300,
+              80,
+              80,
+              d.withCausal(Causal.BOTTOM_RIGHT),
+              false));
+      rows.add(
+          attention(be, r, "attention grouped-query 8/2", 2, 8, 2, 256, 256, 128, 128, d, false));
+      rows.add(
+          attention(
+              be,
+              r,
+              "attention key lengths + keep-mask",
+              2,
+              4,
+              4,
+              130,
+              257,
+              64,
+              48,
+              d.withKeyLengths(257, 100).withMask(randomKeep(r, 130, 257)),
+              false));
+      rows.add(
+          attention(
+              be,
+              r,
+              "attention bias [H,1,Sk] + block-mask",
+              1,
+              4,
+              4,
+              64,
+              1025,
+              32,
+              32,
+              d.withBias(Tensor.wrap(gaussian(r, 4 * 1025, 2), 4, 1, 1025))
+                  .withMask(randomBlock(r, 1025)),
+              false));
+      rows.add(attention(be, r, "attention [B,S,H,D] layout", 2, 8, 8, 256, 256, 64, 64, d, true));
+      rows.add(
+          attention(be, r, "attention hard", 2, 4, 4, 64, 200, 32, 32, d.withHard(true), false));
+      rows.add(
+          attention(be, r, "attention B1 H8 S1024 D64", 1, 8, 8, 1024, 1024, 64, 64, d, false));
+      rows.add(
+          attention(
+              be,
+              r,
+              "attention B1 H8 S1024 D64 causal",
+              1,
+              8,
+              8,
+              1024,
+              1024,
+              64,
+              64,
+              d.withCausal(Causal.TOP_LEFT),
+              false));
     }
     print(rows);
     long failed = rows.stream().filter(x -> !x.ok).count();
-    System.out.println(failed == 0 ? "all " + rows.size() + " checks within 1e-5 + 1e-4·|ref|"
-        : failed + " of " + rows.size() + " checks FAILED");
+    System.out.println(
+        failed == 0
+            ? "all " + rows.size() + " checks within 1e-5 + 1e-4·|ref|"
+            : failed + " of " + rows.size() + " checks FAILED");
     return failed == 0 ? 0 : 1;
   }
 
@@ -83,12 +147,28 @@ final class SelfCheck implements Callable<Integer> {
     double ms = time(() -> be.softmax().forward(x, Tensor.wrap(y, rows, n), o));
     double[] ref = ScalarReference.softmax(x, -1, 1, log);
     double gbs = 2.0 * rows * n * Float.BYTES / (ms * 1e6);
-    return row(log ? "log-softmax" : "softmax", rows + "x" + n, ref, y, ms,
+    return row(
+        log ? "log-softmax" : "softmax",
+        rows + "x" + n,
+        ref,
+        y,
+        ms,
         String.format("%.1f GB/s", gbs));
   }
 
-  private static Row attention(Backend be, Random r, String name, int b, int hq, int hkv,
-      int sq, int sk, int d, int dv, AttentionOptions o, boolean bshd) {
+  private static Row attention(
+      Backend be,
+      Random r,
+      String name,
+      int b,
+      int hq,
+      int hkv,
+      int sq,
+      int sk,
+      int d,
+      int dv,
+      AttentionOptions o,
+      boolean bshd) {
     Tensor q = layout(gaussian(r, b * hq * sq * d, 1), b, hq, sq, d, bshd);
     Tensor k = layout(gaussian(r, b * hkv * sk * d, 1), b, hkv, sk, d, bshd);
     Tensor v = layout(gaussian(r, b * hkv * sk * dv, 1), b, hkv, sk, dv, bshd);
@@ -98,13 +178,25 @@ final class SelfCheck implements Callable<Integer> {
     double[] ref = ScalarReference.attention(q, k, v, o).out();
     // FLOPs as the issue counts them: 4·B·H·Sq·Sk·D, half when causal.
     double flops = 4.0 * b * hq * sq * sk * d * (o.causal() == Causal.NONE ? 1 : 0.5);
-    String shape = "B" + b + " H" + hq + "/" + hkv + " Sq" + sq + " Sk" + sk + " D" + d
-        + (dv != d ? " Dv" + dv : "");
+    String shape =
+        "B"
+            + b
+            + " H"
+            + hq
+            + "/"
+            + hkv
+            + " Sq"
+            + sq
+            + " Sk"
+            + sk
+            + " D"
+            + d
+            + (dv != d ? " Dv" + dv : "");
     return row(name, shape, ref, out, ms, String.format("%.1f GFLOP/s", flops / (ms * 1e6)));
   }
 
-  private static Row row(String op, String shape, double[] ref, float[] got, double ms,
-      String rate) {
+  private static Row row(
+      String op, String shape, double[] ref, float[] got, double ms, String rate) {
     double maxAbs = 0, ofTol = 0;
     boolean ok = true;
     for (int i = 0; i < ref.length; i++) {
@@ -140,8 +232,14 @@ final class SelfCheck implements Callable<Integer> {
     // "of tol": the worst element's error as a fraction of its tolerance (<= 1 passes).
     System.out.printf(fmt, "operator", "shape", "max |err|", "of tol", "ok", "ms", "throughput");
     for (Row x : rows) {
-      System.out.printf(fmt, x.op, x.shape, String.format("%.2e", x.maxAbs),
-          String.format("%.3f", x.ofTol), x.ok ? "yes" : "NO", String.format("%.3f", x.ms),
+      System.out.printf(
+          fmt,
+          x.op,
+          x.shape,
+          String.format("%.2e", x.maxAbs),
+          String.format("%.3f", x.ofTol),
+          x.ok ? "yes" : "NO",
+          String.format("%.3f", x.ms),
           x.rate);
     }
   }

@@ -35,12 +35,15 @@ import jdk.incubator.vector.VectorOperators;
  * are numbered so that the heaviest (last, under a causal mask) query tiles start first.
  */
 final class CpuAttention implements AttentionOp, WorkerPool.Task {
-  /** Query rows per piece: large enough that packing K (one pass per piece) costs ~1/BQ of the work. */
+  /** Query rows per piece: packing K, once per piece, costs about 1/BQ of the piece's work. */
   static final int BQ = 64;
+
   /** Keys per tile: the score tile BQ x BK plus the K and V tiles stay within L2. */
   static final int BK = 64;
+
   /** Register block of the micro-kernels: 6 query rows by 2 vectors (12 accumulators of 16). */
   private static final int RB = 6;
+
   /** Query rows of the packed tiles: BQ rounded up to whole register blocks (padding is zero). */
   private static final int BQP = (BQ + RB - 1) / RB * RB;
 
@@ -115,11 +118,12 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
   /** Keys {@code j < limit(i)} are allowed for query i by the causal rule and the key length. */
   private int limit(int i, int kLen) {
     AttentionShape s = shape;
-    long lim = switch (causal) {
-      case NONE -> s.sk;
-      case TOP_LEFT -> (long) i + 1;
-      case BOTTOM_RIGHT -> (long) i + 1 + s.sk - s.sq;
-    };
+    long lim =
+        switch (causal) {
+          case NONE -> s.sk;
+          case TOP_LEFT -> (long) i + 1;
+          case BOTTOM_RIGHT -> (long) i + 1 + s.sk - s.sq;
+        };
     return (int) Math.max(0, Math.min(kLen, lim));
   }
 
@@ -143,10 +147,8 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     long wBase = wSeg == null ? 0 : wSt[4] + b * wSt[0] + h * wSt[1];
 
     // Load the query tile, pre-scaled; padded rows are zero.
-    for (int r = 0; r < nq; r++) {
-      loadRow(qSeg, qBase + (i0 + r) * qSt[2], qSt[3], qs, r * d, d);
-      for (int c = 0; c < d; c++) qs[r * d + c] *= s.scale;
-    }
+    loadTile(qSeg, qBase + i0 * qSt[2], qSt[2], qSt[3], nq, d, qs, 0, d);
+    for (int x = 0; x < nq * d; x++) qs[x] *= s.scale;
     java.util.Arrays.fill(qs, nq * d, nqp * d, 0f);
     java.util.Arrays.fill(m, NEG_INF);
     java.util.Arrays.fill(l, 0f);
@@ -161,14 +163,14 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
 
       // Pack K transposed and V; a V row holding inf or NaN is packed as zeros and added back
       // only where its weight is nonzero, so a blocked key's value cannot reach the output.
+      loadTile(kSeg, kBase + (long) k0 * kSt[2], kSt[2], kSt[3], nk, d, w.raw, 0, d);
       for (int c = 0; c < nk; c++) {
-        loadRow(kSeg, kBase + (long) (k0 + c) * kSt[2], kSt[3], w.row, 0, d);
-        for (int e = 0; e < d; e++) kt[e * BK + c] = w.row[e];
+        for (int e = 0; e < d; e++) kt[e * BK + c] = w.raw[c * d + e];
       }
       for (int e = 0; e < d; e++) java.util.Arrays.fill(kt, e * BK + nk, e * BK + nkp, 0f);
       int bad = 0;
+      loadTile(vSeg, vBase + (long) k0 * vSt[2], vSt[2], vSt[3], nk, dv, vt, 0, dvp);
       for (int c = 0; c < nk; c++) {
-        loadRow(vSeg, vBase + (long) (k0 + c) * vSt[2], vSt[3], vt, c * dvp, dv);
         java.util.Arrays.fill(vt, c * dvp + dv, (c + 1) * dvp, 0f);
         // x * 0 is 0 for finite x and NaN for inf or NaN; the row is padded to dvp with zeros.
         FloatVector probe = FloatVector.zero(SPECIES);
@@ -276,9 +278,9 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
   }
 
   /**
-   * One row of the online softmax over a tile: raise the running max, rescale what was
-   * accumulated, and turn the scores into {@code exp(score - m)} in place. A row with no allowed
-   * key so far keeps m = -inf and gets zero weights (exp(-inf - -inf) would be NaN).
+   * One row of the online softmax over a tile: raise the running max, rescale what was accumulated,
+   * and turn the scores into {@code exp(score - m)} in place. A row with no allowed key so far
+   * keeps m = -inf and gets zero weights (exp(-inf - -inf) would be NaN).
    */
   private static void onlineSoftmax(
       float[] sc, int base, int nkp, float[] o, int oBase, int dvp, float[] m, float[] l, int r) {
@@ -303,8 +305,8 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     FloatVector mv = FloatVector.broadcast(SPECIES, mNew);
     FloatVector sum = FloatVector.zero(SPECIES);
     for (int c = 0; c < nkp; c += LANES) {
-      FloatVector p = FloatVector.fromArray(SPECIES, sc, base + c).sub(mv)
-          .lanewise(VectorOperators.EXP);
+      FloatVector p =
+          FloatVector.fromArray(SPECIES, sc, base + c).sub(mv).lanewise(VectorOperators.EXP);
       p.intoArray(sc, base + c);
       sum = sum.add(p);
     }
@@ -314,12 +316,11 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
 
   /**
    * Score micro-kernel: {@code sc[r][c] = sum_e qs[r][e] · kt[e][c]} for r in [rb0, nqp) (whole
-   * register blocks) and c in [0, nkp) (a multiple of two vectors). Each q element is broadcast against two
-   * key vectors, with a 6 x 2 block of accumulators (12 of the 16 AVX registers) kept over the
-   * whole head dim: 2 loads and 6 broadcasts feed 12 FMAs per step.
+   * register blocks) and c in [0, nkp) (a multiple of two vectors). Each q element is broadcast
+   * against two key vectors, with a 6 x 2 block of accumulators (12 of the 16 AVX registers) kept
+   * over the whole head dim: 2 loads and 6 broadcasts feed 12 FMAs per step.
    */
-  private static void scores(
-      float[] qs, float[] kt, float[] sc, int rb0, int nqp, int nkp, int d) {
+  private static void scores(float[] qs, float[] kt, float[] sc, int rb0, int nqp, int nkp, int d) {
     for (int r = rb0; r < nqp; r += RB) {
       int q0 = r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d, q4 = q3 + d, q5 = q4 + d;
       for (int c = 0; c < nkp; c += 2 * LANES) {
@@ -367,8 +368,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
 
   /**
    * Output micro-kernel: {@code o[r][:] += sum_j p[r][j] · vt[j][:]} for rows [rb0, nqp) and the
-   * tile's nk keys, in
-   * 6-row by 2-vector blocks of o held in registers across the key loop.
+   * tile's nk keys, in 6-row by 2-vector blocks of o held in registers across the key loop.
    */
   private void accumulate(float[] p, float[] vt, float[] o, int rb0, int nqp, int nk) {
     int dvp = this.dvp;
@@ -431,8 +431,8 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
    * Turns the raw scores parked in the weights row into probabilities exp(s - m) / l, zero past
    * jEnd and for an empty row; in hard mode, a one-hot row at the chosen key.
    */
-  private void writeWeights(long row, int r, int jEnd, float mr, float lr, boolean empty,
-      Scratch w) {
+  private void writeWeights(
+      long row, int r, int jEnd, float mr, float lr, boolean empty, Scratch w) {
     int sk = shape.sk;
     long st = wSt[3];
     if (hard) {
@@ -444,6 +444,30 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
       float p = 0f;
       if (!empty && j < jEnd) p = (float) Math.exp(wSeg.getAtIndex(F32, row + j * st) - mr) * inv;
       wSeg.setAtIndex(F32, row + j * st, p);
+    }
+  }
+
+  /**
+   * Reads a rows x cols block (element strides rowSt, colSt) into dst, row r at off + r·dstRowSt. A
+   * block that is contiguous in memory and in dst is one bulk copy: per-row copies cost a bounds
+   * and liveness check each, which shows at 64-float rows of native memory.
+   */
+  private static void loadTile(
+      MemorySegment seg,
+      long at,
+      long rowSt,
+      long colSt,
+      int rows,
+      int cols,
+      float[] dst,
+      int off,
+      int dstRowSt) {
+    if (colSt == 1 && rowSt == cols && dstRowSt == cols) {
+      MemorySegment.copy(seg, F32, at * Float.BYTES, dst, off, rows * cols);
+    } else {
+      for (int r = 0; r < rows; r++) {
+        loadRow(seg, at + r * rowSt, colSt, dst, off + r * dstRowSt, cols);
+      }
     }
   }
 
@@ -468,6 +492,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
   /** Per-worker tiles, grown when a call needs more and then reused. */
   static final class Scratch {
     float[] qs = new float[0], kt = new float[0], vt = new float[0], o = new float[0];
+    float[] raw = new float[0]; // a K tile as loaded, before the transpose
     final float[] s = new float[BQP * BK];
     final float[] m = new float[BQ], l = new float[BQ], bestScore = new float[BQ];
     final int[] best = new int[BQ], badRows = new int[BK];
@@ -478,6 +503,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
       if (d > this.d) {
         qs = new float[BQP * d];
         kt = new float[d * BK];
+        raw = new float[BK * d];
         this.d = d;
       }
       if (dvp > this.dvp) {

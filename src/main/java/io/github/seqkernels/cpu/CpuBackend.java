@@ -25,8 +25,13 @@ public final class CpuBackend implements Backend {
 
   @Override
   public String description() {
-    return "cpu (Vector API " + CpuVectors.SPECIES.vectorBitSize() + "-bit, "
-        + CpuVectors.LANES + " float lanes, " + pool.parallelism() + " threads)";
+    return "cpu (Vector API "
+        + CpuVectors.SPECIES.vectorBitSize()
+        + "-bit, "
+        + CpuVectors.LANES
+        + " float lanes, "
+        + pool.parallelism()
+        + " threads)";
   }
 
   public int parallelism() {

@@ -14,10 +14,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Softmax along any axis on the CPU. A "row" is the 1-D slice along the axis; each is gathered
- * into a worker-owned array (a bulk copy when the axis is contiguous), normalised there with
- * vector loops plus a scalar tail, and scattered back, so any strides and in-place use work.
- * Rows are split across the worker pool in pieces of about {@link #PIECE_ELEMENTS} elements.
+ * Softmax along any axis on the CPU. A "row" is the 1-D slice along the axis; each is gathered into
+ * a worker-owned array (a bulk copy when the axis is contiguous), normalised there with vector
+ * loops plus a scalar tail, and scattered back, so any strides and in-place use work. Rows are
+ * split across the worker pool in pieces of about {@link #PIECE_ELEMENTS} elements.
  */
 final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
   private static final int PIECE_ELEMENTS = 1 << 14;
@@ -45,8 +45,8 @@ final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
     int r = x.rank();
     if (r < 1) AttentionShape.fail("x: rank must be >= 1, got 0");
     if (o.axis() < -r || o.axis() >= r) {
-      AttentionShape.fail("axis: must be in [" + -r + ", " + (r - 1) + "] for rank " + r
-          + ", got " + o.axis());
+      AttentionShape.fail(
+          "axis: must be in [" + -r + ", " + (r - 1) + "] for rank " + r + ", got " + o.axis());
     }
     AttentionShape.requireSameShape("y", y, x);
     if (!Float.isFinite(o.scale())) AttentionShape.fail("scale: must be finite, got " + o.scale());
@@ -106,19 +106,23 @@ final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
   }
 
   /**
-   * Softmax (or log-softmax) of {@code scale · a[0..n)} in place. The max is subtracted before
-   * exp so that no term overflows; a row of all -inf has no mass to normalise and becomes 0
-   * (log: -inf) rather than NaN.
+   * Softmax (or log-softmax) of {@code scale · a[0..n)} in place. The max is subtracted before exp
+   * so that no term overflows; a row of all -inf has no mass to normalise and becomes 0 (log: -inf)
+   * rather than NaN.
    */
   static void normalize(float[] a, int n, float scale, boolean log) {
     int vn = SPECIES.loopBound(n);
     FloatVector sv = FloatVector.broadcast(SPECIES, scale);
     FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
     int i = 0;
-    for (; i < vn; i += LANES) {
-      FloatVector t = FloatVector.fromArray(SPECIES, a, i).mul(sv);
-      t.intoArray(a, i);
-      mx = mx.max(t);
+    if (scale == 1f) { // the common case: no pass to write scaled logits
+      for (; i < vn; i += LANES) mx = mx.max(FloatVector.fromArray(SPECIES, a, i));
+    } else {
+      for (; i < vn; i += LANES) {
+        FloatVector t = FloatVector.fromArray(SPECIES, a, i).mul(sv);
+        t.intoArray(a, i);
+        mx = mx.max(t);
+      }
     }
     float max = mx.reduceLanes(VectorOperators.MAX);
     for (; i < n; i++) { // scalar tail

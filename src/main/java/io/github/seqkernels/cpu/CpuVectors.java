@@ -28,14 +28,16 @@ public final class CpuVectors {
       throw new IllegalArgumentException(
           "seqkernels.cpu.vectorBits: must be 64, 128, 256 or 512, got '" + prop + "'");
     }
-    VectorSpecies<Float> s = switch (bits) {
-      case 64 -> FloatVector.SPECIES_64;
-      case 128 -> FloatVector.SPECIES_128;
-      case 256 -> FloatVector.SPECIES_256;
-      case 512 -> FloatVector.SPECIES_512;
-      default -> throw new IllegalArgumentException(
-          "seqkernels.cpu.vectorBits: must be 64, 128, 256 or 512, got " + bits);
-    };
+    VectorSpecies<Float> s =
+        switch (bits) {
+          case 64 -> FloatVector.SPECIES_64;
+          case 128 -> FloatVector.SPECIES_128;
+          case 256 -> FloatVector.SPECIES_256;
+          case 512 -> FloatVector.SPECIES_512;
+          default ->
+              throw new IllegalArgumentException(
+                  "seqkernels.cpu.vectorBits: must be 64, 128, 256 or 512, got " + bits);
+        };
     return s.vectorBitSize() > preferred.vectorBitSize() ? preferred : s;
   }
 

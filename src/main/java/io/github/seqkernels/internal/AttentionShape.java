@@ -6,11 +6,11 @@ import io.github.seqkernels.Tensor;
 import java.util.Arrays;
 
 /**
- * The validated geometry of one attention call, shared by every backend so that all of them
- * accept and refuse exactly the same input with the same messages.
+ * The validated geometry of one attention call, shared by every backend so that all of them accept
+ * and refuse exactly the same input with the same messages.
  *
- * <p>Mask and bias strides are broadcast strides over {@code [B, Hq, Sq, Sk]}: 0 on a dimension
- * of size 1, so element (b, h, i, j) sits at {@code b·s0 + h·s1 + i·s2 + j·s3}.
+ * <p>Mask and bias strides are broadcast strides over {@code [B, Hq, Sq, Sk]}: 0 on a dimension of
+ * size 1, so element (b, h, i, j) sits at {@code b·s0 + h·s1 + i·s2 + j·s3}.
  *
  * <p>Mutable and reused: an operator owns one and refills it on every call, so validating does not
  * allocate in steady state.
@@ -23,12 +23,18 @@ public final class AttentionShape {
   private final long[] expect = new long[4];
 
   /**
-   * Checks every argument and fills this object; throws IllegalArgumentException naming the
-   * first argument that is wrong. {@code worker}, when not null, is a thread the operator will
-   * run on: memory it cannot reach (a confined arena) is refused up front.
+   * Checks every argument and fills this object; throws IllegalArgumentException naming the first
+   * argument that is wrong. {@code worker}, when not null, is a thread the operator will run on:
+   * memory it cannot reach (a confined arena) is refused up front.
    */
   public AttentionShape validate(
-      Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out, Tensor lse, Tensor weights,
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      AttentionOptions o,
+      Tensor out,
+      Tensor lse,
+      Tensor weights,
       Thread worker) {
     requireNonNull("q", q);
     requireNonNull("k", k);
@@ -81,14 +87,18 @@ public final class AttentionShape {
     }
     Mask mask = o.mask();
     if (mask != null) {
-      broadcastStrides(mask.isBlockMask() ? "block_mask" : "keep_mask", mask.shape(), null,
-          new long[] {b, hq, sq, sk}, maskStrides);
+      broadcastStrides(
+          mask.isBlockMask() ? "block_mask" : "keep_mask",
+          mask.shape(),
+          null,
+          new long[] {b, hq, sq, sk},
+          maskStrides);
     }
     Tensor bias = o.bias();
     if (bias != null) {
       requireAccessible("bias", bias, worker);
-      broadcastStrides("bias", bias.shape(), bias.strides(), new long[] {b, hq, sq, sk},
-          biasStrides);
+      broadcastStrides(
+          "bias", bias.shape(), bias.strides(), new long[] {b, hq, sq, sk}, biasStrides);
     }
     requireAccessible("q", q, worker);
     requireAccessible("k", k, worker);
@@ -114,20 +124,31 @@ public final class AttentionShape {
       fail(name + ": memory is not accessible from the calling thread");
     }
     if (worker != null && !t.isAccessibleBy(worker)) {
-      fail(name + ": memory is confined to one thread, and operators run on several; allocate"
-          + " it with Tensor.allocate or a shared, auto or global Arena");
+      fail(
+          name
+              + ": memory is confined to one thread, and operators run on several; allocate"
+              + " it with Tensor.allocate or a shared, auto or global Arena");
     }
   }
 
   /**
-   * Strides that broadcast {@code shape} (row-major, or with {@code strides} when given) to
-   * {@code target} by numpy rules; the names in messages are the argument's.
+   * Strides that broadcast {@code shape} (row-major, or with {@code strides} when given) to {@code
+   * target} by numpy rules; the names in messages are the argument's.
    */
   public static long[] broadcastStrides(
       String name, long[] shape, long[] strides, long[] target, long[] out) {
     if (shape.length > target.length) {
-      fail(name + ": rank " + shape.length + " exceeds " + target.length + " (shape "
-          + Arrays.toString(shape) + " cannot broadcast to " + Arrays.toString(target) + ")");
+      fail(
+          name
+              + ": rank "
+              + shape.length
+              + " exceeds "
+              + target.length
+              + " (shape "
+              + Arrays.toString(shape)
+              + " cannot broadcast to "
+              + Arrays.toString(target)
+              + ")");
     }
     long[] own = strides;
     if (own == null) {
@@ -145,8 +166,18 @@ public final class AttentionShape {
       if (n == t) out[i + shift] = t == 1 ? 0 : own[i];
       else if (n == 1) out[i + shift] = 0;
       else {
-        fail(name + ": dim " + i + " of shape " + Arrays.toString(shape) + " is " + n
-            + ", must be 1 or " + t + " to broadcast to " + Arrays.toString(target));
+        fail(
+            name
+                + ": dim "
+                + i
+                + " of shape "
+                + Arrays.toString(shape)
+                + " is "
+                + n
+                + ", must be 1 or "
+                + t
+                + " to broadcast to "
+                + Arrays.toString(target));
       }
     }
     return out;
@@ -158,8 +189,17 @@ public final class AttentionShape {
 
   public static void requireRank(String name, Tensor t, int rank, String layout) {
     if (t.rank() != rank) {
-      fail(name + ": rank must be " + rank + " " + layout + ", got " + t.rank() + " (shape "
-          + Arrays.toString(t.shape()) + ")");
+      fail(
+          name
+              + ": rank must be "
+              + rank
+              + " "
+              + layout
+              + ", got "
+              + t.rank()
+              + " (shape "
+              + Arrays.toString(t.shape())
+              + ")");
     }
   }
 
@@ -168,8 +208,12 @@ public final class AttentionShape {
     boolean same = t.rank() == rank;
     for (int i = 0; same && i < rank; i++) same = t.size(i) == shape[i];
     if (!same) {
-      fail(name + ": shape must be " + Arrays.toString(Arrays.copyOf(shape, rank)) + ", got "
-          + Arrays.toString(t.shape()));
+      fail(
+          name
+              + ": shape must be "
+              + Arrays.toString(Arrays.copyOf(shape, rank))
+              + ", got "
+              + Arrays.toString(t.shape()));
     }
   }
 
@@ -178,8 +222,12 @@ public final class AttentionShape {
     boolean same = t.rank() == like.rank();
     for (int i = 0; same && i < t.rank(); i++) same = t.size(i) == like.size(i);
     if (!same) {
-      fail(name + ": shape must be " + Arrays.toString(like.shape()) + ", got "
-          + Arrays.toString(t.shape()));
+      fail(
+          name
+              + ": shape must be "
+              + Arrays.toString(like.shape())
+              + ", got "
+              + Arrays.toString(t.shape()));
     }
   }
 

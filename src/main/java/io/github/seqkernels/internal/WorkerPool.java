@@ -9,9 +9,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Design: {@link #run} publishes a job (a {@link Task} and a piece count), wakes the workers,
  * and takes part itself as worker 0. Each worker claims piece numbers from a shared counter until
  * none is left, so uneven pieces (causal attention) balance themselves. Nothing is allocated per
- * job: the task object is the caller's, workers index their own scratch by worker id, and waking
- * is {@link LockSupport#unpark}. Workers spin briefly before parking, since operator calls often
- * come back to back. One job runs at a time; concurrent callers queue on the pool's lock.
+ * job: the task object is the caller's, workers index their own scratch by worker id, and waking is
+ * {@link LockSupport#unpark}. Workers spin briefly before parking, since operator calls often come
+ * back to back. One job runs at a time; concurrent callers queue on the pool's lock.
  */
 public final class WorkerPool implements AutoCloseable {
   /** One piece of a job: {@code piece} in [0, count), {@code worker} in [0, parallelism). */
@@ -41,8 +41,8 @@ public final class WorkerPool implements AutoCloseable {
     this.threads = new Thread[parallelism - 1];
     for (int i = 0; i < threads.length; i++) {
       int id = i + 1;
-      threads[i] = Thread.ofPlatform().daemon().name("seqkernels-cpu-" + id)
-          .unstarted(() -> workerLoop(id));
+      threads[i] =
+          Thread.ofPlatform().daemon().name("seqkernels-cpu-" + id).unstarted(() -> workerLoop(id));
       threads[i].start();
     }
   }

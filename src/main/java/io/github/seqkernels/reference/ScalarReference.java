@@ -82,17 +82,22 @@ public final class ScalarReference {
           double max = Double.NEGATIVE_INFINITY;
           int best = -1;
           for (int j = 0; j < sk; j++) {
-            allowed[j] = isAllowed(o.causal(), i, j, sq, sk)
-                && (lengths == null || j < lengths[bi])
-                && (mask == null || !mask.blocks(bi * ms[0] + h * ms[1] + i * ms[2] + j * ms[3]));
+            allowed[j] =
+                isAllowed(o.causal(), i, j, sq, sk)
+                    && (lengths == null || j < lengths[bi])
+                    && (mask == null
+                        || !mask.blocks(bi * ms[0] + h * ms[1] + i * ms[2] + j * ms[3]));
             if (!allowed[j]) continue;
             double s = 0;
             int qRow = ((bi * hq + h) * sq + i) * d, kRow = ((bi * hkv + g) * sk + j) * d;
             for (int e = 0; e < d; e++) s += (double) qa[qRow + e] * ka[kRow + e];
             s *= scale;
             if (bias != null) {
-              s += bias.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED,
-                  bias.offset() + bi * bs[0] + h * bs[1] + i * bs[2] + j * bs[3]);
+              s +=
+                  bias.segment()
+                      .getAtIndex(
+                          java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED,
+                          bias.offset() + bi * bs[0] + h * bs[1] + i * bs[2] + j * bs[3]);
             }
             scores[j] = s;
             if (s > max) {

@@ -33,8 +33,8 @@ class CliTest {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
       int code = Main.run(args);
-      return new Result(code, out.toString(StandardCharsets.UTF_8),
-          err.toString(StandardCharsets.UTF_8));
+      return new Result(
+          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
       System.setErr(oldErr);
@@ -64,16 +64,36 @@ class CliTest {
       w.write("bias", bias, new int[] {h, sq, sk});
       w.write("key_lengths", new int[] {13, 4}, new int[] {2});
     }
-    Result res = cli("run", "attention", "--in", in.toString(), "--out", out.toString(),
-        "--causal", "bottom-right", "--weights", "--scale", "0.3", "--backend", "cpu");
+    Result res =
+        cli(
+            "run",
+            "attention",
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--causal",
+            "bottom-right",
+            "--weights",
+            "--scale",
+            "0.3",
+            "--backend",
+            "cpu");
     assertEquals(0, res.code, res.err);
 
-    AttentionOptions o = AttentionOptions.defaults().withCausal(Causal.BOTTOM_RIGHT)
-        .withScale(0.3f).withMask(Mask.keep(keep, sq, sk))
-        .withBias(Tensor.wrap(bias, h, sq, sk)).withKeyLengths(13, 4);
-    ScalarReference.AttentionResult ref = ScalarReference.attention(
-        Tensor.wrap(q, b, h, sq, d), Tensor.wrap(k, b, hkv, sk, d), Tensor.wrap(v, b, hkv, sk, dv),
-        o);
+    AttentionOptions o =
+        AttentionOptions.defaults()
+            .withCausal(Causal.BOTTOM_RIGHT)
+            .withScale(0.3f)
+            .withMask(Mask.keep(keep, sq, sk))
+            .withBias(Tensor.wrap(bias, h, sq, sk))
+            .withKeyLengths(13, 4);
+    ScalarReference.AttentionResult ref =
+        ScalarReference.attention(
+            Tensor.wrap(q, b, h, sq, d),
+            Tensor.wrap(k, b, hkv, sk, d),
+            Tensor.wrap(v, b, hkv, sk, dv),
+            o);
     try (NpzFile.Reader rd = NpzFile.read(out)) {
       assertArrayEquals(new int[] {b, h, sq, dv}, rd.get("out", 1 << 20).getShape());
       assertClose(ref.out(), rd.get("out", 1 << 20).asFloatArray());
@@ -96,12 +116,14 @@ class CliTest {
     try (NpzFile.Writer w = NpzFile.write(in, false)) {
       w.write("x", new float[] {1000, 1, 1001, 2, 1002, 3}, new int[] {3, 2});
     }
-    Result res = cli("run", "softmax", "--in", in.toString(), "--out", out.toString(),
-        "--axis", "0");
+    Result res =
+        cli("run", "softmax", "--in", in.toString(), "--out", out.toString(), "--axis", "0");
     assertEquals(0, res.code, res.err);
     try (NpzFile.Reader rd = NpzFile.read(out)) {
-      assertArrayEquals(new float[] {0.090031f, 0.090031f, 0.244728f, 0.244728f, 0.665241f,
-          0.665241f}, rd.get("y", 1 << 20).asFloatArray(), 1e-6f);
+      assertArrayEquals(
+          new float[] {0.090031f, 0.090031f, 0.244728f, 0.244728f, 0.665241f, 0.665241f},
+          rd.get("y", 1 << 20).asFloatArray(),
+          1e-6f);
     }
   }
 
@@ -115,15 +137,27 @@ class CliTest {
     }
     Result res = cli("run", "attention", "--in", in.toString(), "--out", out.toString());
     assertEquals(2, res.code);
-    assertEquals("seqkernels: k: head dim 7 != q head dim 8", res.err.strip().lines()
-        .filter(l -> l.startsWith("seqkernels:")).findFirst().orElse(res.err));
+    assertEquals(
+        "seqkernels: k: head dim 7 != q head dim 8",
+        res.err
+            .strip()
+            .lines()
+            .filter(l -> l.startsWith("seqkernels:"))
+            .findFirst()
+            .orElse(res.err));
     assertFalse(Files.exists(out));
     try (var files = Files.list(dir)) {
       assertEquals(1, files.count(), "only the input is left in " + dir);
     }
 
-    res = cli("run", "attention", "--in", dir.resolve("missing.npz").toString(), "--out",
-        out.toString());
+    res =
+        cli(
+            "run",
+            "attention",
+            "--in",
+            dir.resolve("missing.npz").toString(),
+            "--out",
+            out.toString());
     assertEquals(2, res.code);
     assertTrue(res.err.contains("--in: no such file"), res.err);
 
@@ -134,8 +168,16 @@ class CliTest {
     assertEquals(2, res.code);
     assertTrue(res.err.contains("x: dtype must be float32, got float64"), res.err);
 
-    res = cli("run", "attention", "--in", in.toString(), "--out", out.toString(), "--causal",
-        "diagonal");
+    res =
+        cli(
+            "run",
+            "attention",
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--causal",
+            "diagonal");
     assertEquals(2, res.code);
     assertTrue(res.err.contains("causal: must be one of none, top-left, bottom-right"), res.err);
     assertFalse(Files.exists(out));

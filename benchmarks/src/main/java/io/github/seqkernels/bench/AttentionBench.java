@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * One self-attention forward pass, q, k, v {@code [batch, heads, seqLen, headDim]}, on the CPU
  * backend. FLOPs: {@code 4 · batch · heads · seqLen² · headDim}, half of that when causal.
  */
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime) // percentiles: the report compares medians
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @State(Scope.Benchmark)
 @Warmup(iterations = 3, time = 2)

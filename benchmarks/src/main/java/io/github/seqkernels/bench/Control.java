@@ -35,8 +35,18 @@ final class Control {
       // Written so that a NaN in either fails the check.
       if (!(Math.abs(got[i] - ref[i]) <= ATOL + RTOL * Math.abs(ref[i]))) {
         throw new IllegalStateException(
-            what + " disagrees with the float64 control at flat index " + i + ": got " + got[i]
-                + ", control " + ref[i] + " (tolerance " + ATOL + " + " + RTOL + "·|control|)");
+            what
+                + " disagrees with the float64 control at flat index "
+                + i
+                + ": got "
+                + got[i]
+                + ", control "
+                + ref[i]
+                + " (tolerance "
+                + ATOL
+                + " + "
+                + RTOL
+                + "·|control|)");
       }
     }
   }

@@ -21,10 +21,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Softmax over the last axis of a {@code rows x length} matrix, out of place. The odd length
- * (127) exercises the vector tail on every row.
+ * Softmax over the last axis of a {@code rows x length} matrix, out of place. The odd length (127)
+ * exercises the vector tail on every row.
  */
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime) // percentiles: the report compares medians
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @State(Scope.Benchmark)
 @Warmup(iterations = 3, time = 2)
