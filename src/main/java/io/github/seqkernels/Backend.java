@@ -25,6 +25,15 @@ public interface Backend extends AutoCloseable {
 
   AttentionOp attention();
 
+  /** ONNX LSTM over a sequence (blocks i, o, f, c). */
+  RecurrentOp lstm();
+
+  /** ONNX GRU over a sequence (blocks z, r, h). */
+  RecurrentOp gru();
+
+  /** ONNX RNN over a sequence. */
+  RecurrentOp rnn();
+
   @Override
   void close();
 

@@ -2,7 +2,9 @@ package io.github.seqkernels.cpu;
 
 import io.github.seqkernels.AttentionOp;
 import io.github.seqkernels.Backend;
+import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.SoftmaxOp;
+import io.github.seqkernels.internal.RecurrentShape;
 import io.github.seqkernels.internal.WorkerPool;
 
 /** The CPU backend: Vector API kernels on a fixed pool of worker threads. */
@@ -10,12 +12,16 @@ public final class CpuBackend implements Backend {
   private final WorkerPool pool;
   private final CpuSoftmax softmax;
   private final CpuAttention attention;
+  private final CpuRecurrent lstm, gru, rnn;
 
   public CpuBackend(int threads) {
     if (threads < 1) throw new IllegalArgumentException("threads: must be >= 1, got " + threads);
     this.pool = new WorkerPool(threads);
     this.softmax = new CpuSoftmax(pool);
     this.attention = new CpuAttention(pool);
+    this.lstm = new CpuRecurrent(pool, RecurrentShape.Kind.LSTM);
+    this.gru = new CpuRecurrent(pool, RecurrentShape.Kind.GRU);
+    this.rnn = new CpuRecurrent(pool, RecurrentShape.Kind.RNN);
   }
 
   @Override
@@ -46,6 +52,21 @@ public final class CpuBackend implements Backend {
   @Override
   public AttentionOp attention() {
     return attention;
+  }
+
+  @Override
+  public RecurrentOp lstm() {
+    return lstm;
+  }
+
+  @Override
+  public RecurrentOp gru() {
+    return gru;
+  }
+
+  @Override
+  public RecurrentOp rnn() {
+    return rnn;
   }
 
   @Override
