@@ -81,11 +81,10 @@ class ValidationTest {
     refused(
         "key_lengths: must have one entry per batch (2), got 1", c -> c.o = c.o.withKeyLengths(3));
     refused(
-        "keep_mask: dim 0 of shape [4, 5] is 4, must be 1 or 3 to broadcast to [2, 4, 3, 5]",
+        "keep: dim 0 of shape [4, 5] is 4, must be 1 or 3 to broadcast to [2, 4, 3, 5]",
         c -> c.o = c.o.withMask(Mask.keep(new boolean[20], 4, 5)));
     refused(
-        "block_mask: rank 5 exceeds 4 (shape [1, 1, 1, 1, 5] cannot broadcast to "
-            + "[2, 4, 3, 5])",
+        "block: rank 5 exceeds 4 (shape [1, 1, 1, 1, 5] cannot broadcast to " + "[2, 4, 3, 5])",
         c -> c.o = c.o.withMask(Mask.block(new boolean[5], 1, 1, 1, 1, 5)));
     refused(
         "bias: dim 1 of shape [2, 3, 1, 5] is 3, must be 1 or 4 to broadcast to [2, 4, 3, 5]",

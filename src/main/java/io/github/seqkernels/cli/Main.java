@@ -3,8 +3,11 @@ package io.github.seqkernels.cli;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.cpu.CpuVectors;
 import java.io.PrintWriter;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The {@code seqkernels} command line. Results go to stdout, diagnostics to stderr. Exit codes: 0
@@ -17,13 +20,32 @@ import picocli.CommandLine.Command;
     description = "Attention and recurrent-cell kernels for sequence models.",
     subcommands = {Main.Info.class, RunCommand.class, SelfCheck.class})
 public final class Main implements Runnable {
+  /** Held so that the level set here is not lost with a collected logger. */
+  private static final Logger LIBRARY_LOG = Logger.getLogger("io.github.seqkernels");
+
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "log the library's choices to stderr")
+  boolean verbose;
+
   public static void main(String[] args) {
     System.exit(run(args));
   }
 
   /** Runs the CLI and returns its exit code (for tests). */
   public static int run(String... args) {
-    CommandLine cl = new CommandLine(new Main());
+    Main main = new Main();
+    CommandLine cl = new CommandLine(main);
+    // Library log lines (the backend choice) are diagnostics: one line each, and only with -v,
+    // so that bad input stays one line on stderr.
+    cl.setExecutionStrategy(
+        parsed -> {
+          if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "seqkernels: %5$s%n");
+          }
+          LIBRARY_LOG.setLevel(main.verbose ? Level.INFO : Level.WARNING);
+          return new CommandLine.RunLast().execute(parsed);
+        });
     cl.setParameterExceptionHandler(
         (e, a) -> {
           e.getCommandLine()

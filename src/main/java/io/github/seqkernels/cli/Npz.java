@@ -1,7 +1,6 @@
 package io.github.seqkernels.cli;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -27,16 +26,52 @@ final class Npz {
   }
 
   static Npz read(Path path) {
-    if (!Files.isRegularFile(path))
-      throw new IllegalArgumentException("--in: no such file " + path);
+    if (!Files.exists(path)) throw new IllegalArgumentException("--in: no such file " + path);
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalArgumentException("--in: " + path + " is not a regular file");
+    }
     Npz npz = new Npz(path);
     try (NpzFile.Reader r = NpzFile.read(path)) {
-      for (NpzEntry e : r.introspect()) npz.arrays.put(e.getName(), r.get(e.getName(), 1 << 20));
-    } catch (RuntimeException e) {
+      for (NpzEntry e : r.introspect()) {
+        try {
+          npz.arrays.put(e.getName(), r.get(e.getName(), 1 << 20));
+        } catch (Exception ex) {
+          throw new IllegalArgumentException(
+              "--in: array '"
+                  + e.getName()
+                  + "' in "
+                  + path
+                  + " cannot be read ("
+                  + ex.getMessage()
+                  + "); arrays must be C-ordered numeric or"
+                  + " bool numpy arrays of rank >= 1");
+        }
+      }
+    } catch (Exception e) { // the Kotlin library throws ZipException without declaring it
+      if (e instanceof IllegalArgumentException iae && iae.getMessage().startsWith("--in:")) {
+        throw iae;
+      }
       throw new IllegalArgumentException(
           "--in: " + path + " is not a readable .npz archive (" + e.getMessage() + ")", e);
     }
     return npz;
+  }
+
+  /** Refuses arrays the operator does not read, so a misspelt name cannot be ignored silently. */
+  void requireOnly(String op, List<String> known) {
+    for (String name : arrays.keySet()) {
+      if (!known.contains(name)) {
+        throw new IllegalArgumentException(
+            path.getFileName()
+                + ": unknown array '"
+                + name
+                + "' ("
+                + op
+                + " reads "
+                + String.join(", ", known)
+                + ")");
+      }
+    }
   }
 
   boolean has(String name) {
@@ -105,7 +140,7 @@ final class Npz {
       case long[] x -> "int64";
       case int[] x -> "int32";
       case short[] x -> "int16";
-      case byte[] x -> "int8";
+      case byte[] x -> "int8 or uint8";
       case boolean[] x -> "bool";
       case String[] x -> "str";
       default -> data.getClass().getSimpleName();
@@ -121,9 +156,12 @@ final class Npz {
    */
   static void write(Path path, List<Out> outs) {
     Path dir = path.toAbsolutePath().getParent();
-    Path tmp = null;
+    // Not Files.createTempFile: its 0600 mode would stick to the renamed file; createFile
+    // applies the user's umask like any other new file.
+    Path tmp = dir.resolve("." + path.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
     try {
-      tmp = Files.createTempFile(dir, "." + path.getFileName(), ".tmp");
+      Files.deleteIfExists(tmp);
+      Files.createFile(tmp);
       try (NpzFile.Writer w = NpzFile.write(tmp, false)) {
         for (Out o : outs) {
           int[] shape = new int[o.shape.length];
@@ -134,7 +172,15 @@ final class Npz {
       Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       tmp = null;
     } catch (IOException e) {
-      throw new UncheckedIOException("--out: cannot write " + path + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "--out: cannot write "
+              + path
+              + " ("
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage()
+              + ")",
+          e);
     } finally {
       if (tmp != null) {
         try {
@@ -143,6 +189,28 @@ final class Npz {
           // best effort: the original error is the one to report
         }
       }
+    }
+  }
+
+  /**
+   * Checks an output path before any work: its directory exists, it is not a directory, and it is
+   * not the input file (which a failed run would have destroyed).
+   */
+  static void checkOutput(Path in, Path out) {
+    Path dir = out.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("--out: directory " + dir + " does not exist");
+    }
+    if (Files.isDirectory(out)) {
+      throw new IllegalArgumentException("--out: " + out + " is a directory");
+    }
+    try {
+      if (Files.exists(out) && Files.isSameFile(in, out)) {
+        throw new IllegalArgumentException("--out: must not be the input file " + in);
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "--out: cannot check " + out + " (" + e.getMessage() + ")", e);
     }
   }
 

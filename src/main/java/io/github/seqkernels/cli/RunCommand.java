@@ -38,6 +38,12 @@ final class RunCommand {
     @Option(names = "--threads", description = "CPU threads (default: all cores)")
     Integer threads;
 
+    /** Reads the input after checking the output path, so a bad --out costs no work. */
+    Npz read() {
+      Npz.checkOutput(in, out);
+      return Npz.read(in);
+    }
+
     Backend open() {
       int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
       if (t < 1) throw new IllegalArgumentException("--threads: must be >= 1, got " + t);
@@ -63,7 +69,8 @@ final class RunCommand {
 
     @Override
     public void run() {
-      Npz in = Npz.read(io.in);
+      Npz in = io.read();
+      in.requireOnly("softmax", List.of("x"));
       long[] shape = in.shape("x");
       Tensor x = Tensor.wrap(in.floats("x"), shape);
       float[] y = new float[Math.toIntExact(x.numel())];
@@ -107,8 +114,9 @@ final class RunCommand {
 
     @Override
     public void run() {
-      Causal c = Causal.parse(causal);
-      Npz in = Npz.read(io.in);
+      Causal c = parseCausal(causal);
+      Npz in = io.read();
+      in.requireOnly("attention", List.of("q", "k", "v", "keep", "block", "bias", "key_lengths"));
       Tensor q = tensor(in, "q"), k = tensor(in, "k"), v = tensor(in, "v");
       AttentionOptions o = AttentionOptions.defaults().withCausal(c).withHard(hard);
       if (scale != null) {
@@ -157,6 +165,14 @@ final class RunCommand {
       outs.add(new Npz.Out("lse", lse, lseShape));
       if (w != null) outs.add(new Npz.Out("weights", w, wShape));
       Npz.write(io.out, outs);
+    }
+
+    private static Causal parseCausal(String s) {
+      try {
+        return Causal.parse(s);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--" + e.getMessage());
+      }
     }
 
     private static Tensor tensor(Npz in, String name) {

@@ -210,21 +210,23 @@ final class SelfCheck implements Callable<Integer> {
     return new Row(op, shape, maxAbs, ofTol, ok, ms, rate);
   }
 
-  /** Median wall time in ms of a few runs after warm-up; long calls run fewer times. */
+  /**
+   * Median wall time in ms: calls for about 0.5 s to warm up (JIT, scratch), then for about 0.5 s
+   * (at least 5 calls) measured. A quick check, not a benchmark: see benchmarks/compare.sh.
+   */
   private static double time(Runnable call) {
-    long t0 = System.nanoTime();
-    call.run();
-    double first = (System.nanoTime() - t0) / 1e6;
-    int reps = (int) Math.max(3, Math.min(30, 1500 / Math.max(first, 0.01)));
-    for (int i = 0; i < reps / 2; i++) call.run();
-    double[] ms = new double[reps];
-    for (int i = 0; i < reps; i++) {
+    long warmEnd = System.nanoTime() + 500_000_000L;
+    while (System.nanoTime() < warmEnd) call.run();
+    double[] ms = new double[1000];
+    int n = 0;
+    long end = System.nanoTime() + 500_000_000L;
+    while (n < ms.length && (n < 5 || System.nanoTime() < end)) {
       long s = System.nanoTime();
       call.run();
-      ms[i] = (System.nanoTime() - s) / 1e6;
+      ms[n++] = (System.nanoTime() - s) / 1e6;
     }
-    java.util.Arrays.sort(ms);
-    return ms[reps / 2];
+    java.util.Arrays.sort(ms, 0, n);
+    return ms[n / 2];
   }
 
   private static void print(List<Row> rows) {

@@ -88,7 +88,7 @@ public final class AttentionShape {
     Mask mask = o.mask();
     if (mask != null) {
       broadcastStrides(
-          mask.isBlockMask() ? "block_mask" : "keep_mask",
+          mask.isBlockMask() ? "block" : "keep",
           mask.shape(),
           null,
           new long[] {b, hq, sq, sk},

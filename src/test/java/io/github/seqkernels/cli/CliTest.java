@@ -179,7 +179,46 @@ class CliTest {
             "--causal",
             "diagonal");
     assertEquals(2, res.code);
-    assertTrue(res.err.contains("causal: must be one of none, top-left, bottom-right"), res.err);
+    assertEquals(
+        "seqkernels: --causal: must be one of none, top-left, bottom-right, got" + " 'diagonal'",
+        res.err.strip());
+    assertFalse(Files.exists(out));
+  }
+
+  @Test
+  void misspeltArraysCorruptFilesAndBadOutputsAreOneLine() throws Exception {
+    Path in = dir.resolve("in.npz"), out = dir.resolve("out.npz");
+    try (NpzFile.Writer w = NpzFile.write(in, false)) {
+      w.write("x", new float[] {1, 2}, new int[] {2});
+      w.write("mask", new boolean[] {true, false}, new int[] {2});
+    }
+    Result res = cli("run", "softmax", "--in", in.toString(), "--out", out.toString());
+    assertEquals(2, res.code);
+    assertEquals("seqkernels: in.npz: unknown array 'mask' (softmax reads x)", res.err.strip());
+
+    Path garbage = dir.resolve("garbage.npz");
+    Files.writeString(garbage, "garbage\n");
+    res = cli("run", "softmax", "--in", garbage.toString(), "--out", out.toString());
+    assertEquals(2, res.code);
+    assertTrue(
+        res.err.startsWith("seqkernels: --in: " + garbage + " is not a readable .npz"), res.err);
+    assertEquals(1, res.err.strip().lines().count(), res.err);
+
+    res =
+        cli(
+            "run",
+            "softmax",
+            "--in",
+            in.toString(),
+            "--out",
+            dir.resolve("no/such/dir/o.npz").toString());
+    assertEquals(2, res.code);
+    assertEquals(
+        "seqkernels: --out: directory " + dir.resolve("no/such/dir") + " does not exist",
+        res.err.strip());
+    res = cli("run", "softmax", "--in", in.toString(), "--out", in.toString());
+    assertEquals(2, res.code);
+    assertEquals("seqkernels: --out: must not be the input file " + in, res.err.strip());
     assertFalse(Files.exists(out));
   }
 
