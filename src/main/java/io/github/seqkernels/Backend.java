@@ -34,6 +34,18 @@ public interface Backend extends AutoCloseable {
   /** ONNX RNN over a sequence. */
   RecurrentOp rnn();
 
+  /**
+   * An LSTM cell over w {@code [4·H, I]}, r {@code [4·H, H]} (blocks i, o, f, c), b {@code [8·H]}
+   * or null, p {@code [3·H]} or null; options as for {@link #lstm()}, direction FORWARD.
+   */
+  RecurrentCell lstmCell(Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions options);
+
+  /** A GRU cell over w {@code [3·H, I]}, r {@code [3·H, H]} (blocks z, r, h), b {@code [6·H]}. */
+  RecurrentCell gruCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options);
+
+  /** An RNN cell over w {@code [H, I]}, r {@code [H, H]}, b {@code [2·H]} or null. */
+  RecurrentCell rnnCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options);
+
   @Override
   void close();
 

@@ -2,8 +2,11 @@ package io.github.seqkernels.cpu;
 
 import io.github.seqkernels.AttentionOp;
 import io.github.seqkernels.Backend;
+import io.github.seqkernels.RecurrentCell;
 import io.github.seqkernels.RecurrentOp;
+import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.SoftmaxOp;
+import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.RecurrentShape;
 import io.github.seqkernels.internal.WorkerPool;
 
@@ -67,6 +70,21 @@ public final class CpuBackend implements Backend {
   @Override
   public RecurrentOp rnn() {
     return rnn;
+  }
+
+  @Override
+  public RecurrentCell lstmCell(Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions options) {
+    return new CpuRecurrent(pool, RecurrentShape.Kind.LSTM).cell(w, r, b, p, options);
+  }
+
+  @Override
+  public RecurrentCell gruCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options) {
+    return new CpuRecurrent(pool, RecurrentShape.Kind.GRU).cell(w, r, b, null, options);
+  }
+
+  @Override
+  public RecurrentCell rnnCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options) {
+    return new CpuRecurrent(pool, RecurrentShape.Kind.RNN).cell(w, r, b, null, options);
   }
 
   @Override

@@ -6,11 +6,14 @@ import static io.github.seqkernels.cpu.CpuVectors.roundUp;
 
 import io.github.seqkernels.Activation;
 import io.github.seqkernels.Direction;
+import io.github.seqkernels.RecurrentCell;
 import io.github.seqkernels.RecurrentInputs;
 import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.RecurrentOutputs;
+import io.github.seqkernels.RecurrentState;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.AttentionShape;
 import io.github.seqkernels.internal.RecurrentShape;
 import io.github.seqkernels.internal.RecurrentShape.Kind;
 import io.github.seqkernels.internal.WorkerPool;
@@ -82,6 +85,11 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
 
   @Override
   public synchronized void forward(RecurrentInputs in, RecurrentOptions o, RecurrentOutputs out) {
+    run(in, o, out, false);
+  }
+
+  /** The layer; {@code packed}: the weights are already packed (a cell's steps). */
+  private void run(RecurrentInputs in, RecurrentOptions o, RecurrentOutputs out, boolean packed) {
     RecurrentShape sh = shape.validate(in, o, out, pool.anyWorker());
     s = sh.s;
     b = sh.b;
@@ -121,7 +129,7 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
         fAct = sh.acts[d * na];
         gAct = na > 1 ? sh.acts[d * na + 1] : null;
         hAct = na > 2 ? sh.acts[d * na + 2] : null;
-        pack(in, d);
+        if (!packed) pack(in, d);
         loadState(in.initialH(), hCur, d);
         loadState(in.initialC(), cs, d);
 
@@ -146,6 +154,76 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
       xSeg = ySeg = null;
       lens = null;
     }
+  }
+
+  /**
+   * A cell over these weights: w {@code [G·H, I]}, r {@code [G·H, H]}, b {@code [2·G·H]} or null, p
+   * {@code [3·H]} or null. Packs them now; each step is a one-step forward with packing skipped.
+   */
+  RecurrentCell cell(Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions o) {
+    if (o.direction() != Direction.FORWARD) {
+      throw new IllegalArgumentException(
+          "direction: a cell runs one direction, must be FORWARD, got " + o.direction());
+    }
+    AttentionShape.requireRank("w", w, 2, "[" + kind.gates + "·hidden_size, I]");
+    AttentionShape.requireRank("r", r, 2, "[" + kind.gates + "·hidden_size, hidden_size]");
+    if (b != null) AttentionShape.requireRank("b", b, 1, "[2·" + kind.gates + "·hidden_size]");
+    if (p != null) AttentionShape.requireRank("p", p, 1, "[3·hidden_size]");
+    Tensor w3 = unsqueeze(w), r3 = unsqueeze(r), b2 = unsqueeze(b), p2 = unsqueeze(p);
+    int isz = (int) w.size(1), hs = o.hiddenSize();
+    RecurrentOptions opts = o.withLayout(0);
+    Tensor probe = Tensor.wrap(new float[isz], 1, 1, isz);
+    RecurrentInputs in = new RecurrentInputs(probe, w3, r3, b2, null, null, null, p2);
+    synchronized (this) {
+      run(in, opts, new RecurrentOutputs(null, null, null), false); // validates and packs
+    }
+    return new RecurrentCell() {
+      @Override
+      public void step(Tensor x, RecurrentState state, RecurrentState next) {
+        AttentionShape.requireRank("x", x, 2, "[B, I]");
+        boolean lstm = kind == Kind.LSTM;
+        if (lstm && (state.c() == null || next.c() == null)) {
+          throw new IllegalArgumentException("state: an LSTM cell needs c as well as h");
+        }
+        RecurrentInputs step =
+            new RecurrentInputs(
+                unsqueeze(x),
+                w3,
+                r3,
+                b2,
+                null,
+                unsqueeze(state.h()),
+                lstm ? unsqueeze(state.c()) : null,
+                p2);
+        RecurrentOutputs out =
+            new RecurrentOutputs(null, unsqueeze(next.h()), lstm ? unsqueeze(next.c()) : null);
+        synchronized (CpuRecurrent.this) {
+          run(step, opts, out, true);
+        }
+      }
+
+      @Override
+      public int hiddenSize() {
+        return hs;
+      }
+
+      @Override
+      public RecurrentState newState(int batch) {
+        return RecurrentState.zeros(batch, hs, kind == Kind.LSTM);
+      }
+    };
+  }
+
+  /** A view with a leading dim of 1 (stride 0); null stays null. */
+  private static Tensor unsqueeze(Tensor t) {
+    if (t == null) return null;
+    long[] shape = new long[t.rank() + 1], strides = new long[t.rank() + 1];
+    shape[0] = 1;
+    for (int k = 0; k < t.rank(); k++) {
+      shape[k + 1] = t.size(k);
+      strides[k + 1] = t.stride(k);
+    }
+    return Tensor.view(t.segment(), t.offset(), shape, strides);
   }
 
   private void grow() {
