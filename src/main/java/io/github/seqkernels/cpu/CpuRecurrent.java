@@ -25,13 +25,15 @@ import jdk.incubator.vector.FloatVector;
 /**
  * ONNX LSTM, GRU and RNN layers on the CPU (Vector API).
  *
- * <p>Design, per direction: W and R are packed once per call, transposed to {@code [I][cols]} and
- * {@code [H][cols]}, with the gate columns of each chunk of {@link #U} hidden units side by side
- * ({@code col(g, j) = (j / U)·G·U + g·U + j % U}), so one worker owns whole hidden units: it
- * computes all their gate pre-activations and then their state update, with no barrier between. The
- * input projection {@code x·Wᵀ + biases} of every step is one parallel product up front; each step
- * then adds {@code h·Rᵀ} and applies the gate math, one pool job (one barrier) per step (two for
- * GRU with linear_before_reset = 0, whose h block needs the whole reset gate first).
+ * <p>Design, per direction: W and R are packed once per call (once per cell) into panels of {@link
+ * #U} columns, {@code [column block][k][U]}, and the gate columns of each chunk of U hidden units
+ * sit side by side ({@code col(g, j) = (j / U)·G·U + g·U + j % U}), so one worker owns whole hidden
+ * units: it computes all their gate pre-activations and then their state update, with no barrier
+ * between. A panel (K x U floats) stays in L1 while it serves every row block, so the weights
+ * stream from memory once per step rather than once per row block. The input projection {@code x·Wᵀ
+ * + biases} of every step is one parallel product up front; each step then adds {@code h·Rᵀ} and
+ * applies the gate math, one pool job (one barrier) per step (two for GRU with linear_before_reset
+ * = 0, whose h block needs the whole reset gate first).
  *
  * <p>Determinism: every output element is an FMA chain over k in a fixed order, started from the
  * same value, whatever batch row block, thread or piece computes it, and batch rows never mix. So
@@ -64,7 +66,7 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
   private float[] zr = new float[0]; // [Bp][Hp]: GRU update gate, kept for the second phase
   private float[] rh = new float[0]; // [Bp][Hp]: GRU r ⊙ h_prev, the h block's left operand
   private float[] biasCols = new float[0], rbh = new float[0], peep = new float[0];
-  private final float[][] xrows; // per worker: RB rows of x for the input projection
+  private float[] xp = new float[0]; // [S·Bp][I]: x packed row-major, padded rows zero
 
   // The current call, set under the lock of forward().
   private int s, b, bp, isz, h, hp, cols, chunks, g, phase, t;
@@ -80,7 +82,6 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
     this.pool = pool;
     this.kind = kind;
     this.shape = new RecurrentShape(kind);
-    this.xrows = new float[pool.parallelism()][0];
   }
 
   @Override
@@ -121,6 +122,7 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
       ySt[4] = y.offset();
     }
     grow();
+    packX();
     try {
       for (int d = 0; d < sh.dirs; d++) {
         dir = d;
@@ -133,8 +135,8 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
         loadState(in.initialH(), hCur, d);
         loadState(in.initialC(), cs, d);
 
-        phase = -1; // the input projection of every step: pieces are RB rows of [S·Bp]
-        if (s > 0) pool.run(s * bp / RB, this);
+        phase = -1; // the input projection of every step: one piece per column block
+        if (s > 0) pool.run(cols / U, this);
         for (int step = 0; step < s; step++) {
           t = reverse ? s - 1 - step : step;
           phase = 0;
@@ -239,7 +241,7 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
     biasCols = ensure(biasCols, cols);
     rbh = ensure(rbh, hp);
     peep = ensure(peep, 3 * hp);
-    for (int k = 0; k < xrows.length; k++) xrows[k] = ensure(xrows[k], RB * isz);
+    xp = ensure(xp, s * bp * isz);
   }
 
   private static float[] ensure(float[] a, int n) {
@@ -269,8 +271,9 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
       for (int j = 0; j < h; j++) {
         int c = col(gate, j), row = gate * h + j;
         long wRow = wBase + row * w.stride(1), rRow = rBase + row * r.stride(1);
-        for (int k = 0; k < isz; k++) wt[k * cols + c] = ws.getAtIndex(F32, wRow + k * w.stride(2));
-        for (int k = 0; k < h; k++) rt[k * cols + c] = rs.getAtIndex(F32, rRow + k * r.stride(2));
+        int wp = (c / U) * isz * U + c % U, rp = (c / U) * h * U + c % U;
+        for (int k = 0; k < isz; k++) wt[wp + k * U] = ws.getAtIndex(F32, wRow + k * w.stride(2));
+        for (int k = 0; k < h; k++) rt[rp + k * U] = rs.getAtIndex(F32, rRow + k * r.stride(2));
         if (bias != null) {
           float wb = bias.get(d, row), rb = bias.get(d, g * h + row);
           boolean apart = kind == Kind.GRU && gate == 2 && linearBeforeReset;
@@ -308,26 +311,36 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
 
   @Override
   public void run(int piece, int worker) {
-    if (phase < 0) project(piece, worker);
+    if (phase < 0) project(piece);
     else if (phase == 0) step(piece);
     else gruHiddenBlock(piece);
   }
 
-  /** Rows [RB·piece, RB·piece + RB) of xw ([S·Bp] rows): biases + x_row · Wᵀ. */
-  private void project(int piece, int worker) {
-    int row0 = piece * RB, tt = row0 / bp, bi0 = row0 % bp;
-    float[] xr = xrows[worker];
-    for (int rr = 0; rr < RB; rr++) {
-      int bi = bi0 + rr;
-      System.arraycopy(biasCols, 0, xw, (row0 + rr) * cols, cols);
-      for (int k = 0; k < isz; k++) {
-        // Padded batch rows have x = 0, so they keep the bias only.
-        xr[rr * isz + k] =
-            bi < b ? xSeg.getAtIndex(F32, xSt[3] + tt * xSt[0] + bi * xSt[1] + k * xSt[2]) : 0f;
+  /** x as [S·Bp][I] rows, zero for padded batch rows (which then keep the bias only). */
+  private void packX() {
+    for (int tt = 0; tt < s; tt++) {
+      for (int bi = 0; bi < bp; bi++) {
+        int at = (tt * bp + bi) * isz;
+        if (bi >= b) {
+          Arrays.fill(xp, at, at + isz, 0f);
+          continue;
+        }
+        long row = xSt[3] + tt * xSt[0] + bi * xSt[1];
+        for (int k = 0; k < isz; k++) xp[at + k] = xSeg.getAtIndex(F32, row + k * xSt[2]);
       }
     }
-    for (int c = 0; c < cols; c += U)
-      block(xr, 0, isz, isz, wt, cols, c, xw, row0 * cols + c, cols);
+  }
+
+  /**
+   * Column block {@code cb} of xw for every step and row: biases + x_row · Wᵀ. One W panel (I x U
+   * floats) serves all S·Bp rows while it sits in L1.
+   */
+  private void project(int cb) {
+    int c = cb * U, rows = s * bp;
+    for (int r0 = 0; r0 < rows; r0 += RB) {
+      for (int rr = r0; rr < r0 + RB; rr++) System.arraycopy(biasCols, c, xw, rr * cols + c, U);
+      block(xp, r0 * isz, isz, isz, wt, cb * isz * U, xw, r0 * cols + c, cols);
+    }
   }
 
   /** Whether batch row bi takes part in step t (t is before its length). */
@@ -335,28 +348,31 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
     return bi < b && (lens == null || t < lens[bi]);
   }
 
-  /** One step for the hidden units of chunk {@code u}, all batch rows. */
+  /**
+   * One step for the hidden units of chunk {@code u}, all batch rows: each gate's R panel (H x U
+   * floats) serves every row block while it sits in L1, then the gate math runs per row.
+   */
   private void step(int u) {
     int stepRow = t * bp * cols;
     boolean lbr0 = kind == Kind.GRU && !linearBeforeReset; // h block waits for phase 1
-    for (int r0 = 0; r0 < bp; r0 += RB) {
-      for (int gate = 0; gate < g; gate++) {
-        int c = (u * g + gate) * U;
-        if (lbr0 && gate == 2) continue;
-        boolean lbrH = kind == Kind.GRU && gate == 2; // linear_before_reset: h·Rhᵀ + Rbh apart
+    for (int gate = 0; gate < g; gate++) {
+      if (lbr0 && gate == 2) continue;
+      int cb = u * g + gate, c = cb * U;
+      boolean lbrH = kind == Kind.GRU && gate == 2; // linear_before_reset: h·Rhᵀ + Rbh apart
+      for (int r0 = 0; r0 < bp; r0 += RB) {
         for (int rr = r0; rr < r0 + RB; rr++) {
           if (lbrH) System.arraycopy(rbh, u * U, pre, rr * cols + c, U);
           else System.arraycopy(xw, stepRow + rr * cols + c, pre, rr * cols + c, U);
         }
-        block(hCur, r0 * hp, hp, h, rt, cols, c, pre, r0 * cols + c, cols);
+        block(hCur, r0 * hp, hp, h, rt, cb * h * U, pre, r0 * cols + c, cols);
       }
-      for (int rr = r0; rr < r0 + RB; rr++) {
-        for (int v = 0; v < U; v += LANES) {
-          switch (kind) {
-            case LSTM -> lstmGates(u, rr, v);
-            case GRU -> gruGates(u, rr, v, stepRow);
-            case RNN -> rnnGate(u, rr, v);
-          }
+    }
+    for (int rr = 0; rr < bp; rr++) {
+      for (int v = 0; v < U; v += LANES) {
+        switch (kind) {
+          case LSTM -> lstmGates(u, rr, v);
+          case GRU -> gruGates(u, rr, v, stepRow);
+          case RNN -> rnnGate(u, rr, v);
         }
       }
     }
@@ -435,12 +451,12 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
 
   /** GRU, linear_before_reset = 0: h̃ = g(x·Whᵀ + Wbh + Rbh + (r ⊙ h_prev)·Rhᵀ), then update. */
   private void gruHiddenBlock(int u) {
-    int stepRow = t * bp * cols, c = (u * g + 2) * U;
+    int stepRow = t * bp * cols, cb = u * g + 2, c = cb * U;
     for (int r0 = 0; r0 < bp; r0 += RB) {
       for (int rr = r0; rr < r0 + RB; rr++) {
         System.arraycopy(xw, stepRow + rr * cols + c, pre, rr * cols + c, U);
       }
-      block(rh, r0 * hp, hp, h, rt, cols, c, pre, r0 * cols + c, cols);
+      block(rh, r0 * hp, hp, h, rt, cb * h * U, pre, r0 * cols + c, cols);
       for (int rr = r0; rr < r0 + RB; rr++) {
         for (int v = 0; v < U; v += LANES) {
           int j0 = u * U + v;
@@ -463,8 +479,7 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
       int leftStride,
       int n,
       float[] packed,
-      int stride,
-      int c,
+      int panel,
       float[] acc,
       int at,
       int accStride) {
@@ -479,8 +494,8 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
     FloatVector s31 = FloatVector.fromArray(SPECIES, acc, a3 + LANES);
     int l0 = leftOff, l1 = l0 + leftStride, l2 = l1 + leftStride, l3 = l2 + leftStride;
     for (int k = 0; k < n; k++) {
-      FloatVector p0 = FloatVector.fromArray(SPECIES, packed, k * stride + c);
-      FloatVector p1 = FloatVector.fromArray(SPECIES, packed, k * stride + c + LANES);
+      FloatVector p0 = FloatVector.fromArray(SPECIES, packed, panel + k * U);
+      FloatVector p1 = FloatVector.fromArray(SPECIES, packed, panel + k * U + LANES);
       FloatVector x0 = FloatVector.broadcast(SPECIES, left[l0 + k]);
       s00 = x0.fma(p0, s00);
       s01 = x0.fma(p1, s01);
