@@ -127,6 +127,59 @@ class ValidationTest {
     assertArrayEquals(Call.t(2, 3).toArray(), y.toArray());
   }
 
+  /** An LSTM call (S=3, B=2, I=4, H=5) that {@code edit} breaks; y must stay untouched. */
+  static void recurrentRefused(
+      String expected,
+      java.util.function.UnaryOperator<RecurrentInputs> editIn,
+      java.util.function.UnaryOperator<RecurrentOptions> editOpts) {
+    RecurrentInputs in = RecurrentInputs.of(Call.t(3, 2, 4), Call.t(1, 20, 4), Call.t(1, 20, 5));
+    Tensor y = Call.t(3, 1, 2, 5);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                backend
+                    .lstm()
+                    .forward(
+                        editIn.apply(in),
+                        editOpts.apply(RecurrentOptions.of(5)),
+                        new RecurrentOutputs(y, null, null)));
+    assertEquals(expected, e.getMessage());
+    for (float f : y.toArray()) assertEquals(SENTINEL, f, "y written before refusal");
+  }
+
+  @Test
+  void recurrentArguments() {
+    recurrentRefused(
+        "w: shape must be [1, 20, 4] [dirs, 4·hidden_size (i, o, f, c), I], got " + "[1, 16, 4]",
+        in -> new RecurrentInputs(in.x(), Call.t(1, 16, 4), in.r(), null, null, null, null, null),
+        o -> o);
+    recurrentRefused(
+        "sequence_lens[1] = 4 must be in [0, S = 3]", in -> in.withSequenceLens(3, 4), o -> o);
+    recurrentRefused(
+        "sequence_lens[0] = -1 must be in [0, S = 3]", in -> in.withSequenceLens(-1, 2), o -> o);
+    recurrentRefused(
+        "hidden_size: must be >= 1, got 0",
+        in -> in,
+        o -> new RecurrentOptions(0, o.direction(), o.clip(), false, 0, null, false));
+    recurrentRefused("clip: must be > 0 (+inf for none), got -1.0", in -> in, o -> o.withClip(-1f));
+    recurrentRefused(
+        "activations: LSTM forward needs 3 (3 per direction), got 2",
+        in -> in,
+        o -> o.withActivations(java.util.List.of(Activation.of("Tanh"), Activation.of("Relu"))));
+    recurrentRefused(
+        "w: shape must be [2, 20, 4] [dirs, 4·hidden_size (i, o, f, c), I], got [1, 20, 4]",
+        in -> in,
+        o -> o.withDirection(Direction.BIDIRECTIONAL));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Activation.of("Swish"));
+    assertEquals(
+        "activations: unknown activation 'Swish', must be one of [Relu, Tanh, Sigmoid,"
+            + " Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign,"
+            + " Softplus]",
+        e.getMessage());
+  }
+
   @Test
   void backendNames() {
     IllegalArgumentException e =

@@ -1,12 +1,19 @@
 package io.github.seqkernels.cli;
 
+import io.github.seqkernels.Activation;
 import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Causal;
+import io.github.seqkernels.Direction;
 import io.github.seqkernels.Mask;
+import io.github.seqkernels.RecurrentInputs;
+import io.github.seqkernels.RecurrentOp;
+import io.github.seqkernels.RecurrentOptions;
+import io.github.seqkernels.RecurrentOutputs;
 import io.github.seqkernels.SoftmaxOptions;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.RecurrentShape;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +25,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "run",
     description = "Run one operator on the arrays of an .npz file.",
-    subcommands = {RunCommand.Softmax.class, RunCommand.Attention.class},
+    subcommands = {
+      RunCommand.Softmax.class,
+      RunCommand.Attention.class,
+      RunCommand.Lstm.class,
+      RunCommand.Gru.class,
+      RunCommand.Rnn.class
+    },
     mixinStandardHelpOptions = true)
 final class RunCommand {
   /** Options every operator takes. */
@@ -177,6 +190,168 @@ final class RunCommand {
 
     private static Tensor tensor(Npz in, String name) {
       return Tensor.wrap(in.floats(name), in.shape(name));
+    }
+  }
+
+  /** The ONNX LSTM / GRU / RNN attributes as flags, and the arrays named as the ONNX inputs. */
+  abstract static class Recurrent implements Runnable {
+    @Mixin Io io;
+
+    @Option(
+        names = "--direction",
+        defaultValue = "forward",
+        description = "forward, reverse or bidirectional (default: ${DEFAULT-VALUE})")
+    String direction;
+
+    @Option(names = "--hidden-size", description = "hidden size (default: from R's last dim)")
+    Integer hiddenSize;
+
+    @Option(names = "--clip", description = "cell clip threshold (default: none)")
+    Float clip;
+
+    @Option(
+        names = "--layout",
+        defaultValue = "0",
+        description = "0: X [S,B,I], Y [S,dirs,B,H]; 1: X [B,S,I], Y [B,S,dirs,H]")
+    int layout;
+
+    @Option(
+        names = "--activations",
+        split = ",",
+        description = "comma-separated ONNX activation names, per direction (default: the op's)")
+    List<String> activations;
+
+    @Option(names = "--activation-alpha", split = ",", description = "comma-separated alphas")
+    float[] alphas;
+
+    @Option(names = "--activation-beta", split = ",", description = "comma-separated betas")
+    float[] betas;
+
+    abstract RecurrentShape.Kind kind();
+
+    RecurrentOptions extra(RecurrentOptions o) {
+      return o;
+    }
+
+    @Override
+    public void run() {
+      RecurrentShape.Kind kind = kind();
+      boolean lstm = kind == RecurrentShape.Kind.LSTM;
+      Npz in = io.read();
+      List<String> known =
+          new ArrayList<>(List.of("X", "W", "R", "B", "sequence_lens", "initial_h"));
+      if (lstm) known.addAll(List.of("initial_c", "P"));
+      in.requireOnly(kind.name().toLowerCase(), known);
+      Direction dir;
+      try {
+        dir = Direction.parse(direction);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--" + e.getMessage());
+      }
+      if (!in.has("R")) in.floats("R"); // the missing-array message
+      long[] rShape = in.shape("R");
+      int h = hiddenSize != null ? hiddenSize : (int) rShape[rShape.length - 1];
+      RecurrentOptions o = RecurrentOptions.of(h).withDirection(dir).withLayout(layout);
+      if (clip != null) o = o.withClip(clip);
+      if (activations != null) o = o.withActivations(Activation.parse(activations, alphas, betas));
+      o = extra(o);
+      RecurrentInputs ri =
+          RecurrentInputs.of(tensor(in, "X"), tensor(in, "W"), tensor(in, "R"))
+              .withB(opt(in, "B"))
+              .withInitialH(opt(in, "initial_h"))
+              .withInitialC(lstm ? opt(in, "initial_c") : null)
+              .withP(lstm ? opt(in, "P") : null);
+      if (in.has("sequence_lens")) ri = ri.withSequenceLens(in.ints("sequence_lens"));
+
+      AttentionShape.requireRank("X", ri.x(), 3, layout == 0 ? "[S, B, I]" : "[B, S, I]");
+      long s = ri.x().size(layout == 0 ? 0 : 1), b = ri.x().size(layout == 0 ? 1 : 0);
+      int dirs = dir.count();
+      long[] yShape = layout == 0 ? new long[] {s, dirs, b, h} : new long[] {b, s, dirs, h};
+      long[] st = layout == 0 ? new long[] {dirs, b, h} : new long[] {b, dirs, h};
+      float[] y = new float[Math.toIntExact(s * dirs * b * h)];
+      float[] yH = new float[Math.toIntExact(dirs * b * h)];
+      float[] yC = lstm ? new float[yH.length] : null;
+      try (Backend be = io.open()) {
+        RecurrentOp op =
+            switch (kind) {
+              case LSTM -> be.lstm();
+              case GRU -> be.gru();
+              case RNN -> be.rnn();
+            };
+        op.forward(
+            ri,
+            o,
+            new RecurrentOutputs(
+                Tensor.wrap(y, yShape),
+                Tensor.wrap(yH, st),
+                yC == null ? null : Tensor.wrap(yC, st)));
+      }
+      List<Npz.Out> outs = new ArrayList<>();
+      outs.add(new Npz.Out("Y", y, yShape));
+      outs.add(new Npz.Out("Y_h", yH, st));
+      if (yC != null) outs.add(new Npz.Out("Y_c", yC, st));
+      Npz.write(io.out, outs);
+    }
+
+    private static Tensor tensor(Npz in, String name) {
+      return Tensor.wrap(in.floats(name), in.shape(name));
+    }
+
+    private static Tensor opt(Npz in, String name) {
+      return in.has(name) ? tensor(in, name) : null;
+    }
+  }
+
+  @Command(
+      name = "lstm",
+      mixinStandardHelpOptions = true,
+      description =
+          "ONNX LSTM: X, W, R, optional B, sequence_lens, initial_h, initial_c, P "
+              + "-> Y, Y_h, Y_c.")
+  static final class Lstm extends Recurrent {
+    @Option(names = "--input-forget", description = "couple the input and forget gates")
+    boolean inputForget;
+
+    @Override
+    RecurrentShape.Kind kind() {
+      return RecurrentShape.Kind.LSTM;
+    }
+
+    @Override
+    RecurrentOptions extra(RecurrentOptions o) {
+      return o.withInputForget(inputForget);
+    }
+  }
+
+  @Command(
+      name = "gru",
+      mixinStandardHelpOptions = true,
+      description = "ONNX GRU: X, W, R, optional B, sequence_lens, initial_h -> Y, Y_h.")
+  static final class Gru extends Recurrent {
+    @Option(
+        names = "--linear-before-reset",
+        description = "apply the reset gate after R·h " + "(PyTorch nn.GRU)")
+    boolean linearBeforeReset;
+
+    @Override
+    RecurrentShape.Kind kind() {
+      return RecurrentShape.Kind.GRU;
+    }
+
+    @Override
+    RecurrentOptions extra(RecurrentOptions o) {
+      return o.withLinearBeforeReset(linearBeforeReset);
+    }
+  }
+
+  @Command(
+      name = "rnn",
+      mixinStandardHelpOptions = true,
+      description = "ONNX RNN: X, W, R, optional B, sequence_lens, initial_h -> Y, Y_h.")
+  static final class Rnn extends Recurrent {
+    @Override
+    RecurrentShape.Kind kind() {
+      return RecurrentShape.Kind.RNN;
     }
   }
 }

@@ -223,6 +223,87 @@ class CliTest {
   }
 
   @Test
+  void lstmWithEveryInputMatchesTheControl() throws Exception {
+    Random r = new Random(9);
+    int s = 5, b = 3, i = 4, h = 6, dirs = 2;
+    float[] x = gaussian(r, s * b * i), w = gaussian(r, dirs * 4 * h * i);
+    float[] rr = gaussian(r, dirs * 4 * h * h), bias = gaussian(r, dirs * 8 * h);
+    float[] h0 = gaussian(r, dirs * b * h), c0 = gaussian(r, dirs * b * h);
+    float[] p = gaussian(r, dirs * 3 * h);
+    Path in = dir.resolve("lstm.npz"), out = dir.resolve("lstm-out.npz");
+    try (NpzFile.Writer wr = NpzFile.write(in, false)) {
+      wr.write("X", x, new int[] {s, b, i});
+      wr.write("W", w, new int[] {dirs, 4 * h, i});
+      wr.write("R", rr, new int[] {dirs, 4 * h, h});
+      wr.write("B", bias, new int[] {dirs, 8 * h});
+      wr.write("sequence_lens", new int[] {5, 2, 0}, new int[] {b});
+      wr.write("initial_h", h0, new int[] {dirs, b, h});
+      wr.write("initial_c", c0, new int[] {dirs, b, h});
+      wr.write("P", p, new int[] {dirs, 3 * h});
+    }
+    Result res =
+        cli(
+            "run",
+            "lstm",
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--direction",
+            "bidirectional",
+            "--clip",
+            "1.5",
+            "--activations",
+            "HardSigmoid,Tanh,Softsign,Sigmoid,ScaledTanh,Tanh",
+            "--activation-alpha",
+            "0.3,0.8",
+            "--activation-beta",
+            "0.4,1.2");
+    assertEquals(0, res.code, res.err);
+    io.github.seqkernels.RecurrentInputs ri =
+        io.github.seqkernels.RecurrentInputs.of(
+                Tensor.wrap(x, s, b, i),
+                Tensor.wrap(w, dirs, 4 * h, i),
+                Tensor.wrap(rr, dirs, 4 * h, h))
+            .withB(Tensor.wrap(bias, dirs, 8 * h))
+            .withSequenceLens(5, 2, 0)
+            .withInitialH(Tensor.wrap(h0, dirs, b, h))
+            .withInitialC(Tensor.wrap(c0, dirs, b, h))
+            .withP(Tensor.wrap(p, dirs, 3 * h));
+    io.github.seqkernels.RecurrentOptions o =
+        io.github.seqkernels.RecurrentOptions.of(h)
+            .withDirection(io.github.seqkernels.Direction.BIDIRECTIONAL)
+            .withClip(1.5f)
+            .withActivations(
+                io.github.seqkernels.Activation.parse(
+                    java.util.List.of(
+                        "HardSigmoid", "Tanh", "Softsign", "Sigmoid", "ScaledTanh", "Tanh"),
+                    new float[] {0.3f, 0.8f},
+                    new float[] {0.4f, 1.2f}));
+    var ref =
+        io.github.seqkernels.reference.ScalarRecurrent.run(
+            io.github.seqkernels.internal.RecurrentShape.Kind.LSTM, ri, o);
+    try (NpzFile.Reader rd = NpzFile.read(out)) {
+      assertArrayEquals(new int[] {s, dirs, b, h}, rd.get("Y", 1 << 20).getShape());
+      assertClose(ref.y(), rd.get("Y", 1 << 20).asFloatArray());
+      assertClose(ref.yH(), rd.get("Y_h", 1 << 20).asFloatArray());
+      assertClose(ref.yC(), rd.get("Y_c", 1 << 20).asFloatArray());
+    }
+
+    try (NpzFile.Writer wr = NpzFile.write(in, false)) {
+      wr.write("X", x, new int[] {s, b, i});
+      wr.write("W", w, new int[] {dirs, 4 * h, i});
+      wr.write("R", rr, new int[] {dirs, 4 * h, h});
+    }
+    res = cli("run", "gru", "--in", in.toString(), "--out", out.toString());
+    assertEquals(2, res.code);
+    assertEquals(
+        "seqkernels: w: shape must be [1, 18, 4] [dirs, 3·hidden_size (z, r, h), I], "
+            + "got [2, 24, 4]",
+        res.err.strip());
+  }
+
+  @Test
   void infoListsBackends() {
     Result res = cli("info");
     assertEquals(0, res.code, res.err);
