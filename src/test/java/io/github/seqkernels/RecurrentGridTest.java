@@ -200,7 +200,8 @@ class RecurrentGridTest {
   @Test
   void sequenceResultDoesNotDependOnBatchOrThreads() {
     Random r = Check.random(99);
-    int s = 9, i = 13, h = 37, b = 7;
+    // H = 300 makes each step big enough (B·4H·H multiply-adds) to run on the pool.
+    int s = 9, i = 13, h = 300, b = 7;
     float[] x = Check.gaussian(r, s * b * i, 1);
     Tensor w = Tensor.wrap(Check.gaussian(r, 4 * h * i, 0.2), 1, 4 * h, i);
     Tensor rr = Tensor.wrap(Check.gaussian(r, 4 * h * h, 0.2), 1, 4 * h, h);

@@ -1,11 +1,19 @@
 package io.github.seqkernels.cli;
 
+import io.github.seqkernels.Activation;
 import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Causal;
+import io.github.seqkernels.Direction;
 import io.github.seqkernels.Mask;
+import io.github.seqkernels.RecurrentInputs;
+import io.github.seqkernels.RecurrentOp;
+import io.github.seqkernels.RecurrentOptions;
+import io.github.seqkernels.RecurrentOutputs;
 import io.github.seqkernels.SoftmaxOptions;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.RecurrentShape.Kind;
+import io.github.seqkernels.reference.ScalarRecurrent;
 import io.github.seqkernels.reference.ScalarReference;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,6 +138,66 @@ final class SelfCheck implements Callable<Integer> {
               64,
               d.withCausal(Causal.TOP_LEFT),
               false));
+      rows.add(
+          recurrent(
+              be,
+              r,
+              Kind.LSTM,
+              "lstm bidirectional, lengths, peepholes",
+              30,
+              8,
+              64,
+              96,
+              RecurrentOptions.of(96).withDirection(Direction.BIDIRECTIONAL),
+              true));
+      rows.add(
+          recurrent(
+              be,
+              r,
+              Kind.LSTM,
+              "lstm S20 B16 I256 H512",
+              20,
+              16,
+              256,
+              512,
+              RecurrentOptions.of(512),
+              false));
+      rows.add(
+          recurrent(
+              be,
+              r,
+              Kind.GRU,
+              "gru linear_before_reset=0, clip",
+              30,
+              8,
+              64,
+              96,
+              RecurrentOptions.of(96).withClip(2f),
+              true));
+      rows.add(
+          recurrent(
+              be,
+              r,
+              Kind.GRU,
+              "gru linear_before_reset=1, reverse",
+              30,
+              8,
+              64,
+              96,
+              RecurrentOptions.of(96).withLinearBeforeReset(true).withDirection(Direction.REVERSE),
+              false));
+      rows.add(
+          recurrent(
+              be,
+              r,
+              Kind.RNN,
+              "rnn relu",
+              30,
+              8,
+              64,
+              96,
+              RecurrentOptions.of(96).withActivations(List.of(Activation.of("Relu"))),
+              false));
     }
     print(rows);
     long failed = rows.stream().filter(x -> !x.ok).count();
@@ -193,6 +261,54 @@ final class SelfCheck implements Callable<Integer> {
             + d
             + (dv != d ? " Dv" + dv : "");
     return row(name, shape, ref, out, ms, String.format("%.1f GFLOP/s", flops / (ms * 1e6)));
+  }
+
+  private static Row recurrent(
+      Backend be,
+      Random r,
+      Kind kind,
+      String name,
+      int s,
+      int b,
+      int i,
+      int h,
+      RecurrentOptions o,
+      boolean lengths) {
+    int dirs = o.direction().count(), g = kind.gates;
+    float ws = (float) (1 / Math.sqrt(h));
+    RecurrentInputs in =
+        RecurrentInputs.of(
+                Tensor.wrap(gaussian(r, s * b * i, 1), s, b, i),
+                Tensor.wrap(gaussian(r, dirs * g * h * i, ws), dirs, g * h, i),
+                Tensor.wrap(gaussian(r, dirs * g * h * h, ws), dirs, g * h, h))
+            .withB(Tensor.wrap(gaussian(r, dirs * 2 * g * h, ws), dirs, 2 * g * h));
+    if (lengths) {
+      int[] lens = new int[b];
+      for (int k = 0; k < b; k++) lens[k] = 1 + r.nextInt(s);
+      in = in.withSequenceLens(lens);
+    }
+    if (kind == Kind.LSTM && lengths) {
+      in = in.withP(Tensor.wrap(gaussian(r, dirs * 3 * h, ws), dirs, 3 * h));
+    }
+    float[] y = new float[s * dirs * b * h];
+    RecurrentOutputs out = new RecurrentOutputs(Tensor.wrap(y, s, dirs, b, h), null, null);
+    RecurrentOp op =
+        switch (kind) {
+          case LSTM -> be.lstm();
+          case GRU -> be.gru();
+          case RNN -> be.rnn();
+        };
+    RecurrentInputs call = in;
+    double ms = time(() -> op.forward(call, o, out));
+    double[] ref = ScalarRecurrent.run(kind, in, o).y();
+    double flops = 2.0 * s * b * dirs * g * h * (i + h);
+    return row(
+        name,
+        "S" + s + " B" + b + " I" + i + " H" + h,
+        ref,
+        y,
+        ms,
+        String.format("%.1f GFLOP/s", flops / (ms * 1e6)));
   }
 
   private static Row row(

@@ -46,6 +46,9 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
   /** Hidden units per chunk: two vectors, the width of the micro-kernel. */
   private static final int U = 2 * LANES;
 
+  /** Multiply-adds per step below which a step runs on the calling thread alone (~50 µs). */
+  private static final long PARALLEL_STEP_WORK = 1L << 20;
+
   /** Batch rows per register block of the micro-kernel. */
   private static final int RB = 4;
 
@@ -140,10 +143,10 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
         for (int step = 0; step < s; step++) {
           t = reverse ? s - 1 - step : step;
           phase = 0;
-          pool.run(chunks, this);
+          steps(chunks);
           if (kind == Kind.GRU && !linearBeforeReset) {
             phase = 1;
-            pool.run(chunks, this);
+            steps(chunks);
           }
           float[] tmp = hCur;
           hCur = hNext;
@@ -214,6 +217,19 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
         return RecurrentState.zeros(batch, hs, kind == Kind.LSTM);
       }
     };
+  }
+
+  /**
+   * Runs one step's pieces: on the pool when the step is big enough to pay for waking the other
+   * threads (a few microseconds each, far more when the machine is oversubscribed), else here.
+   */
+  private void steps(int pieces) {
+    long work = (long) bp * cols * h; // multiply-adds of h·Rᵀ
+    if (work >= PARALLEL_STEP_WORK) {
+      pool.run(pieces, this);
+    } else {
+      for (int p = 0; p < pieces; p++) run(p, 0);
+    }
   }
 
   /** A view with a leading dim of 1 (stride 0); null stays null. */
