@@ -25,6 +25,12 @@ public interface Backend extends AutoCloseable {
 
   AttentionOp attention();
 
+  /** ONNX Gemm: {@code Y = alpha · op(A) · op(B) + beta · C}. */
+  GemmOp gemm();
+
+  /** numpy / ONNX MatMul with broadcast batch dims. */
+  MatMulOp matmul();
+
   @Override
   void close();
 

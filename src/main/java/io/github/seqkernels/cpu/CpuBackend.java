@@ -2,6 +2,8 @@ package io.github.seqkernels.cpu;
 
 import io.github.seqkernels.AttentionOp;
 import io.github.seqkernels.Backend;
+import io.github.seqkernels.GemmOp;
+import io.github.seqkernels.MatMulOp;
 import io.github.seqkernels.SoftmaxOp;
 import io.github.seqkernels.internal.WorkerPool;
 
@@ -10,12 +12,16 @@ public final class CpuBackend implements Backend {
   private final WorkerPool pool;
   private final CpuSoftmax softmax;
   private final CpuAttention attention;
+  private final CpuGemm gemm;
+  private final CpuMatMul matmul;
 
   public CpuBackend(int threads) {
     if (threads < 1) throw new IllegalArgumentException("threads: must be >= 1, got " + threads);
     this.pool = new WorkerPool(threads);
     this.softmax = new CpuSoftmax(pool);
     this.attention = new CpuAttention(pool);
+    this.gemm = new CpuGemm(pool);
+    this.matmul = new CpuMatMul(pool, gemm);
   }
 
   @Override
@@ -46,6 +52,16 @@ public final class CpuBackend implements Backend {
   @Override
   public AttentionOp attention() {
     return attention;
+  }
+
+  @Override
+  public GemmOp gemm() {
+    return gemm;
+  }
+
+  @Override
+  public MatMulOp matmul() {
+    return matmul;
   }
 
   @Override
