@@ -20,8 +20,8 @@ import jdk.incubator.vector.FloatVector;
  * <p>Design (the GotoBLAS / BLIS scheme): op(B) is packed into panels of {@link #NR} columns (two
  * vectors), each panel k-major, and op(A) into panels of {@link #MR} rows, each k-major, so the
  * micro-kernel reads both with unit stride whatever the caller's strides and transposes. The
- * micro-kernel keeps a 6-row by 2-vector block of C in 12 registers across a slice of {@link #KC}
- * values of k: per step 2 vector loads and 6 broadcasts feed 12 FMAs. Around it, the k loop is cut
+ * micro-kernel keeps a 5-row by 2-vector block of C in 10 registers across a slice of {@link #KC}
+ * values of k: per step 2 vector loads and 5 broadcasts feed 10 FMAs. Around it, the k loop is cut
  * into slices of KC (the A and B micro-panels of one slice stay in L1), the rows into blocks of at
  * most {@link #MC} (a row block's A slice stays in L2) and the columns into blocks of {@link #NB}
  * (the accumulators of a block stay in L2 next to it). Products are summed into a worker-owned
@@ -64,24 +64,31 @@ import jdk.incubator.vector.FloatVector;
  * tensor entry point a given C is always read and {@code beta·C} is plain arithmetic.
  */
 final class CpuGemm implements GemmOp {
-  /** Rows of the register block: 6 x 2 vectors = 12 accumulators of the 16 AVX registers. */
-  static final int MR = 6;
+  /**
+   * Rows of the register block. 5 rows x 2 vectors = 10 accumulators, which leaves the 16 AVX
+   * registers room for the two B vectors and the broadcasts. With 6 rows (12 accumulators) C2 keeps
+   * up to three broadcasts live, runs out of registers and spills an accumulator to the stack on
+   * every step: a store-to-load chain on the critical path (seen in the disassembly; 37 against 66
+   * GFLOP/s for the kernel alone, in L1, on the 2-core AVX2 machine; 4 x 3 spills too, 4 x 2 and 3
+   * x 3 do not but feed fewer FMAs per load).
+   */
+  static final int MR = 5;
 
   /** Columns of the register block: two vectors. */
   static final int NR = 2 * LANES;
 
   /**
-   * k values per slice: the A micro-panel (6 x 256 floats, 6 KB) and the B micro-panel (256 x 16
+   * k values per slice: the A micro-panel (5 x 256 floats, 5 KB) and the B micro-panel (256 x 16
    * floats, 16 KB at 8 lanes) fit a 32 KB L1 data cache together, so the B micro-panel stays there
    * while the kernel walks every A micro-panel of the row block.
    */
   static final int KC = 256;
 
   /**
-   * Most rows per row block: the block's A slice (144 x 256 floats, 144 KB) and its accumulators
-   * (144 x {@link #NB} floats, 144 KB) fit a 512 KB L2 together. A multiple of MR.
+   * Most rows per row block: the block's A slice (140 x 256 floats, 140 KB) and its accumulators
+   * (140 x {@link #NB} floats, 140 KB) fit a 512 KB L2 together. A multiple of MR.
    */
-  static final int MC = 144;
+  static final int MC = 140;
 
   /** Columns per accumulator block; a multiple of NR for every vector width. */
   static final int NB = 256;
@@ -541,7 +548,7 @@ final class CpuGemm implements GemmOp {
         int bo = bOff + q * NR * k + p0 * NR;
         int r = 0;
         for (; r < fullRows; r += MR) {
-          kernel6(ap, r * k + p0 * MR, bp, bo, kc, acc, r * ldc + q * NR, ldc);
+          kernel5(ap, r * k + p0 * MR, bp, bo, kc, acc, r * ldc + q * NR, ldc);
         }
         for (; r < mb; r++) {
           kernel1(ap, (r / MR) * MR * k + p0 * MR + r % MR, bp, bo, kc, acc, r * ldc + q * NR);
@@ -551,13 +558,13 @@ final class CpuGemm implements GemmOp {
   }
 
   /**
-   * The micro-kernel: a 6 x NR block of acc (rows ldc apart) += the 6-row A micro-panel at ao times
+   * The micro-kernel: a 5 x NR block of acc (rows ldc apart) += the 5-row A micro-panel at ao times
    * the B micro-panel at bo, over kc values of k. Each a element is broadcast against the two B
-   * vectors: 2 loads and 6 broadcasts feed 12 FMAs per step, with the 12 accumulators in registers.
+   * vectors: 2 loads and 5 broadcasts feed 10 FMAs per step, with the 10 accumulators in registers.
    */
-  private static void kernel6(
+  private static void kernel5(
       float[] a, int ao, float[] b, int bo, int kc, float[] acc, int co, int ldc) {
-    int c1 = co + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+    int c1 = co + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc;
     FloatVector x00 = FloatVector.fromArray(SPECIES, acc, co);
     FloatVector x01 = FloatVector.fromArray(SPECIES, acc, co + LANES);
     FloatVector x10 = FloatVector.fromArray(SPECIES, acc, c1);
@@ -568,8 +575,6 @@ final class CpuGemm implements GemmOp {
     FloatVector x31 = FloatVector.fromArray(SPECIES, acc, c3 + LANES);
     FloatVector x40 = FloatVector.fromArray(SPECIES, acc, c4);
     FloatVector x41 = FloatVector.fromArray(SPECIES, acc, c4 + LANES);
-    FloatVector x50 = FloatVector.fromArray(SPECIES, acc, c5);
-    FloatVector x51 = FloatVector.fromArray(SPECIES, acc, c5 + LANES);
     for (int p = 0; p < kc; p++) {
       int ai = ao + p * MR, bi = bo + p * NR;
       FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
@@ -589,9 +594,6 @@ final class CpuGemm implements GemmOp {
       v = FloatVector.broadcast(SPECIES, a[ai + 4]);
       x40 = v.fma(b0, x40);
       x41 = v.fma(b1, x41);
-      v = FloatVector.broadcast(SPECIES, a[ai + 5]);
-      x50 = v.fma(b0, x50);
-      x51 = v.fma(b1, x51);
     }
     x00.intoArray(acc, co);
     x01.intoArray(acc, co + LANES);
@@ -603,8 +605,6 @@ final class CpuGemm implements GemmOp {
     x31.intoArray(acc, c3 + LANES);
     x40.intoArray(acc, c4);
     x41.intoArray(acc, c4 + LANES);
-    x50.intoArray(acc, c5);
-    x51.intoArray(acc, c5 + LANES);
   }
 
   /** One row of the micro-kernel, for the rows that do not fill a register block. */
