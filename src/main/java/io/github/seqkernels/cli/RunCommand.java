@@ -3,7 +3,9 @@ package io.github.seqkernels.cli;
 import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Causal;
+import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Mask;
+import io.github.seqkernels.MatMulOp;
 import io.github.seqkernels.SoftmaxOptions;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
@@ -18,7 +20,12 @@ import picocli.CommandLine.Option;
 @Command(
     name = "run",
     description = "Run one operator on the arrays of an .npz file.",
-    subcommands = {RunCommand.Softmax.class, RunCommand.Attention.class},
+    subcommands = {
+      RunCommand.Softmax.class,
+      RunCommand.Attention.class,
+      RunCommand.Gemm.class,
+      RunCommand.MatMul.class
+    },
     mixinStandardHelpOptions = true)
 final class RunCommand {
   /** Options every operator takes. */
@@ -161,6 +168,75 @@ final class RunCommand {
 
     private static Tensor tensor(Npz in, String name) {
       return Tensor.wrap(in.floats(name), in.shape(name));
+    }
+  }
+
+  @Command(
+      name = "gemm",
+      mixinStandardHelpOptions = true,
+      description = {
+        "a [M,K] ([K,M] with --trans-a), b [K,N] ([N,K] with --trans-b), optional c "
+            + "(broadcast to [M,N]: [], [N], [M,1], [1,N] or [M,N]) (float32) -> "
+            + "y = alpha·op(a)·op(b) + beta·c [M,N] (ONNX Gemm)."
+      })
+  static final class Gemm implements Runnable {
+    @Mixin Io io;
+
+    @Option(
+        names = "--alpha",
+        defaultValue = "1",
+        description = "scale of op(a)·op(b) (default: 1)")
+    float alpha;
+
+    @Option(names = "--beta", defaultValue = "1", description = "scale of c (default: 1)")
+    float beta;
+
+    @Option(names = "--trans-a", description = "a holds op(a) transposed, [K,M]")
+    boolean transA;
+
+    @Option(names = "--trans-b", description = "b holds op(b) transposed, [N,K]")
+    boolean transB;
+
+    @Override
+    public void run() {
+      Npz in = Npz.read(io.in);
+      Tensor a = Attention.tensor(in, "a"), b = Attention.tensor(in, "b");
+      Tensor c = in.has("c") ? Attention.tensor(in, "c") : null;
+      // The output size comes from the inputs, so their ranks are checked first.
+      AttentionShape.requireRank("a", a, 2, transA ? "[K, M]" : "[M, K]");
+      AttentionShape.requireRank("b", b, 2, transB ? "[N, K]" : "[K, N]");
+      long[] shape = {a.size(transA ? 1 : 0), b.size(transB ? 0 : 1)};
+      float[] y = new float[Math.toIntExact(shape[0] * shape[1])];
+      try (Backend be = io.open()) {
+        be.gemm()
+            .forward(a, b, c, new GemmOptions(transA, transB, alpha, beta), Tensor.wrap(y, shape));
+      }
+      Npz.write(io.out, List.of(new Npz.Out("y", y, shape)));
+    }
+  }
+
+  @Command(
+      name = "matmul",
+      mixinStandardHelpOptions = true,
+      description = {
+        "a [..., M, K], b [..., K, N] (float32; rank 1 promoted, batch dims broadcast) -> "
+            + "y = a @ b (numpy / ONNX MatMul)."
+      })
+  static final class MatMul implements Runnable {
+    @Mixin Io io;
+
+    @Override
+    public void run() {
+      Npz in = Npz.read(io.in);
+      Tensor a = Attention.tensor(in, "a"), b = Attention.tensor(in, "b");
+      long[] shape = MatMulOp.outputShape(a.shape(), b.shape());
+      long count = 1;
+      for (long d : shape) count = Math.multiplyExact(count, d);
+      float[] y = new float[Math.toIntExact(count)];
+      try (Backend be = io.open()) {
+        be.matmul().forward(a, b, Tensor.wrap(y, shape));
+      }
+      Npz.write(io.out, List.of(new Npz.Out("y", y, shape)));
     }
   }
 }
