@@ -103,6 +103,16 @@ final class CpuGemm implements GemmOp {
   /** Longest K: a packed panel of op(A) or op(B) (K·max(MR, NR) floats) fits an int index. */
   static final int MAX_K = Integer.MAX_VALUE / 64;
 
+  /**
+   * Pieces per thread in a parallel call. Pieces are claimed as threads come free, so when the
+   * (shared) machine delays one thread the others take over its share: the finer the pieces, the
+   * less time is lost waiting for the last one.
+   */
+  private static final int PIECES_PER_THREAD = 8;
+
+  /** Fewest rows per row block that the parallel split makes (the B micro-panel is reused less). */
+  private static final int MIN_ROWS = 8 * MR;
+
   /** Below this many multiply-adds a parallel call runs on the calling thread alone. */
   private static final long SMALL = 1 << 15;
 
@@ -321,11 +331,14 @@ final class CpuGemm implements GemmOp {
     this.useC = useC;
     int threads = pool.parallelism();
     boolean small = (long) m * n * k < SMALL;
-    int target = small || threads == 1 ? 1 : 4 * threads;
+    int target = small || threads == 1 ? 1 : PIECES_PER_THREAD * threads;
 
-    // Row blocks of equal size (a multiple of MR), as many as the block limit needs.
+    // Row blocks of equal size (a multiple of MR): as many as the block limit needs, more (down
+    // to MIN_ROWS rows) to reach the target piece count; columns are split only past that, since
+    // every column group packs its rows of op(A) again.
     int maxRows = maxRowsPerBlock(k);
     int blocks = (m + maxRows - 1) / maxRows;
+    blocks = Math.max(blocks, Math.min(target, (m + MIN_ROWS - 1) / MIN_ROWS));
     rowsPerBlock = Math.min(maxRows, roundUp((m + blocks - 1) / blocks, MR));
     rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
     int chunk = maxColsPerChunk(k);
