@@ -162,6 +162,22 @@ class GemmTest {
     backend.gemm().forward(Tensor.wrap(new float[0], 0, 3), Tensor.wrap(new float[12], 3, 4), y);
   }
 
+  /**
+   * c may be y itself: {@code Y = alpha·A·B + beta·Y} in place, each element read before written.
+   */
+  @Test
+  void inPlaceOnC() {
+    Random r = Check.random(47);
+    int m = 97, n = 130, k = 64;
+    Tensor a = Tensor.wrap(Check.gaussian(r, m * k, 1), m, k);
+    Tensor b = Tensor.wrap(Check.gaussian(r, k * n, 1), k, n);
+    Tensor y = Tensor.wrap(Check.gaussian(r, m * n, 1), m, n);
+    GemmOptions o = GemmOptions.defaults().withAlpha(0.5f).withBeta(-1f);
+    ScalarGemm.Product ref = ScalarGemm.gemm(a, b, y, o);
+    backend.gemm().forward(a, b, y, o, y);
+    within("in place", ref, y.toArray(), k);
+  }
+
   static void run(Case c) {
     Random r = Check.random(c.toString().hashCode());
     int ar = c.transA ? c.k : c.m, ac = c.transA ? c.m : c.k;

@@ -61,7 +61,9 @@ import jdk.incubator.vector.FloatVector;
  * </ul>
  *
  * In the array entry points beta = 0 means C is not read (BLAS), so it may hold garbage; in the
- * tensor entry point a given C is always read and {@code beta·C} is plain arithmetic.
+ * tensor entry point a given C is always read and {@code beta·C} is plain arithmetic, and c may be
+ * y itself (each element of C is read before that element of Y is written). Y must not overlap A or
+ * B.
  */
 final class CpuGemm implements GemmOp {
   /**
