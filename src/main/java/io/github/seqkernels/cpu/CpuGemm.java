@@ -11,6 +11,7 @@ import io.github.seqkernels.internal.AttentionShape;
 import io.github.seqkernels.internal.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
@@ -523,7 +524,21 @@ final class CpuGemm implements GemmOp {
    */
   static void packB(Operand b, int k, int j0, int nb, float[] dst, int off, float[] line) {
     int full = nb / NR, tail = nb - full * NR;
-    if (b.cs == 1 || b.rs != 1) { // lines along a row of op(B), split into panels
+    if (b.cs == 1) { // rows of op(B) contiguous: whole panels vector to vector, no staging
+      for (int p = 0; p < k; p++) {
+        long at = b.off + p * b.rs + j0;
+        int d = off + p * NR;
+        for (int q = 0; q < full; q++, d += NR * k, at += NR) {
+          vector(b, at).intoArray(dst, d);
+          vector(b, at + LANES).intoArray(dst, d + LANES);
+        }
+        if (tail > 0) {
+          load(b, at, 1, tail, line);
+          System.arraycopy(line, 0, dst, d, tail);
+          Arrays.fill(dst, d + tail, d + NR, 0f);
+        }
+      }
+    } else if (b.rs != 1) { // lines along a row of op(B), split into panels
       for (int p = 0; p < k; p++) {
         load(b, b.off + p * b.rs + j0 * b.cs, b.cs, nb, line);
         int d = off + p * NR;
@@ -712,6 +727,13 @@ final class CpuGemm implements GemmOp {
     } else {
       for (int e = 0; e < n; e++) o.seg.setAtIndex(F32, at + e * st, src[off + e]);
     }
+  }
+
+  /** The vector of o's elements at [at, at + LANES). */
+  private static FloatVector vector(Operand o, long at) {
+    return o.arr != null
+        ? FloatVector.fromArray(SPECIES, o.arr, (int) at)
+        : FloatVector.fromMemorySegment(SPECIES, o.seg, at * Float.BYTES, ByteOrder.nativeOrder());
   }
 
   private static float get(Operand o, long at) {
