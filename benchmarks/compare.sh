@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # seqkernels' CPU attention and softmax (JMH) against PyTorch's on the same shapes and thread
-# count, as one markdown table. Installs PyTorch from Debian's packages when it is missing and
-# builds the library and benchmarks/target/benchmarks.jar first. About 3 minutes, plus the
-# install on a fresh machine.
+# count, and its float32 GEMM against numpy's `a @ b` (OpenBLAS), as markdown tables. Installs
+# PyTorch and numpy from Debian's packages when they are missing and builds the library and
+# benchmarks/target/benchmarks.jar first. About 4 minutes, plus the install on a fresh machine.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
 Usage: benchmarks/compare.sh [-t THREADS] [-n RUNS] [--no-build]
-  -t, --threads N   threads for seqkernels and PyTorch (default $SEQKERNELS_BENCH_THREADS or 2)
-  -n, --runs N      PyTorch timed runs per case; the median is reported (default 20)
+  -t, --threads N   threads for seqkernels, PyTorch and OpenBLAS (default $SEQKERNELS_BENCH_THREADS
+                    or 2)
+  -n, --runs N      PyTorch timed runs per case, and numpy GEMM runs before and after JMH; the
+                    median is reported (default 20)
   --no-build        use the installed library and the existing benchmarks jar
-Results (JMH JSON, PyTorch JSON, logs) stay in benchmarks/target/compare/.
+Results (JMH JSON, PyTorch and numpy JSON, logs) stay in benchmarks/target/compare/.
 USAGE
 }
 
@@ -46,6 +48,7 @@ done
 # The shapes compared; PyTorch gets the same ones.
 batch=1 heads=8 seq_len=1024 head_dim=64
 softmax_shapes=(4096x1024 8192x127)
+gemm_m=1024 gemm_n=1024 gemm_k=1024
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -90,34 +93,60 @@ OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
   "${torch_cmd[@]}" >"$results/torch.json" 2>"$results/torch.log" ||
   { tail -n 20 "$results/torch.log" >&2; exit 1; }
 
+# numpy's GEMM is timed just before and just after JMH and the runs pooled, so that a load
+# change on the shared machine during the JMH run weighs on both sides of the ratio alike.
+numpy_cmd=("$python" "$here/numpy_gemm.py" --m "$gemm_m" --n "$gemm_n" --k "$gemm_k"
+  --runs "$runs")
+time_numpy() {
+  log "timing numpy GEMM, $1 (log: $results/numpy.log)"
+  OPENBLAS_NUM_THREADS=$threads "${numpy_cmd[@]}" >"$results/numpy-$1.json" \
+    2>>"$results/numpy.log" || { tail -n 20 "$results/numpy.log" >&2; exit 1; }
+}
+: >"$results/numpy.log"
+time_numpy before
+
 # -foe: a benchmark whose setup check against the float64 control fails stops the run.
-jmh_cmd=("$java_home/bin/java" -jar "$jar" AttentionBench SoftmaxBench
+jmh_cmd=("$java_home/bin/java" -jar "$jar" AttentionBench SoftmaxBench GemmBench
   -p "threads=$threads" -p "batch=$batch" -p "heads=$heads" -p "seqLen=$seq_len"
   -p "headDim=$head_dim" -p causal=none,top-left
   -p "shape=$(IFS=,; echo "${softmax_shapes[*]}")"
+  -p "m=$gemm_m" -p "n=$gemm_n" -p "k=$gemm_k"
   -f 1 -wi 3 -i 5 -w 2s -r 2s -foe true -rf json -rff "$results/jmh.json")
 log "running JMH (log: $results/jmh.log)"
 "${jmh_cmd[@]}" >"$results/jmh.log" 2>&1 || { tail -n 30 "$results/jmh.log" >&2; exit 1; }
+time_numpy after
 
 "$python" - "$results/jmh.json" "$results/torch.json" "$batch" "$heads" "$seq_len" "$head_dim" \
   "$threads" "$runs" "$invocation" "$(quoted "${jmh_cmd[@]}")" "$(quoted "${torch_cmd[@]}")" \
+  "$results/numpy-before.json" "$results/numpy-after.json" "$(quoted "${numpy_cmd[@]}")" \
   <<'REPORT'
 import json
 import math
+import statistics
 import sys
 
-jmh_path, torch_path, b, h, s, d, threads, runs, invocation, jmh_cmd, torch_cmd = sys.argv[1:]
+(jmh_path, torch_path, b, h, s, d, threads, runs, invocation, jmh_cmd, torch_cmd,
+ numpy_before, numpy_after, numpy_cmd) = sys.argv[1:]
 b, h, s, d = (int(n) for n in (b, h, s, d))
 with open(jmh_path) as f:
     jmh = json.load(f)
 with open(torch_path) as f:
     torch = json.load(f)
+numpy_runs = []
+for path in (numpy_before, numpy_after):
+    with open(path) as f:
+        numpy_runs.append(json.load(f))
 
 ours = {}
 for r in jmh:
     name = r["benchmark"].rsplit(".", 2)[-2]
     p = r["params"]
-    key = ("attention", p["causal"]) if name == "AttentionBench" else ("softmax", p["shape"])
+    if name == "AttentionBench":
+        key = ("attention", p["causal"])
+    elif name == "GemmBench":
+        key = ("gemm", (int(p["m"]), int(p["n"]), int(p["k"])))
+    else:
+        key = ("softmax", p["shape"])
     # SampleTime mode: the median call, comparable with PyTorch's median; the mean can be pulled
     # far up by a few calls that the shared machine delayed.
     m = r["primaryMetric"]
@@ -166,7 +195,30 @@ print(f"\nseqkernels: median call of JMH SampleTime, 5 × 2 s after 3 × 2 s war
          f"torch {torch['torch']} has no scaled_dot_product_attention (it arrived in 2.0).")
       + " GFLOP/s counts 4·B·H·S²·D FLOPs, half when causal."
       " Ratio > 1: seqkernels is faster.")
+
+# GEMM against numpy: the ratio is of throughputs (seqkernels GFLOP/s / numpy GFLOP/s), the
+# issue's target 0.6 or more.
+np0 = numpy_runs[0]
+gm, gn, gk = np0["m"], np0["n"], np0["k"]
+ms, mean = ours[("gemm", (gm, gn, gk))]
+theirs = statistics.median([t for run in numpy_runs for t in run["times_ms"]])
+flops = 2 * gm * gn * gk
+ratio = theirs / ms
+print(f"\n## seqkernels GEMM vs numpy {np0['numpy']} `a @ b` ({np0['blas']}, "
+      f"{np0['blas_threads']} threads): float32, {threads} threads\n")
+head = ["case", "seqkernels median ms", "GFLOP/s", "numpy median ms", "GFLOP/s",
+        "ratio (seqkernels GFLOP/s / numpy GFLOP/s)", "target"]
+print("| " + " | ".join(head) + " |")
+print("|---|" + "---:|" * (len(head) - 1))
+print("| " + " | ".join([f"gemm {gm}x{gn}x{gk}", ms_cell(ms, mean), f"{flops / ms / 1e6:.1f}",
+                         ms_cell(theirs), f"{flops / theirs / 1e6:.1f}", f"{ratio:.2f}",
+                         ">= 0.6 " + ("met" if ratio >= 0.6 else "**missed**")]) + " |")
+before, after = (statistics.median(run["times_ms"]) for run in numpy_runs)
+print(f"\nnumpy: median of {2 * int(runs)} runs, {runs} just before and {runs} just after JMH "
+      f"(medians {before:.2f} and {after:.2f} ms), after warm-up. GFLOP/s counts 2·M·N·K FLOPs.")
+
 print(f"\nCommand: `{invocation}`\n")
 print(f"- JMH: `{jmh_cmd}`")
 print(f"- PyTorch: `OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} {torch_cmd}`")
+print(f"- numpy: `OPENBLAS_NUM_THREADS={threads} {numpy_cmd}`")
 REPORT

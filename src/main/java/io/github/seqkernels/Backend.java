@@ -46,6 +46,12 @@ public interface Backend extends AutoCloseable {
   /** An RNN cell over w {@code [H, I]}, r {@code [H, H]}, b {@code [2·H]} or null. */
   RecurrentCell rnnCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options);
 
+  /** ONNX Gemm: {@code Y = alpha · op(A) · op(B) + beta · C}. */
+  GemmOp gemm();
+
+  /** numpy / ONNX MatMul with broadcast batch dims. */
+  MatMulOp matmul();
+
   @Override
   void close();
 

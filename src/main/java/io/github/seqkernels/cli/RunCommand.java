@@ -5,7 +5,9 @@ import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Causal;
 import io.github.seqkernels.Direction;
+import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Mask;
+import io.github.seqkernels.MatMulOp;
 import io.github.seqkernels.RecurrentInputs;
 import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.RecurrentOptions;
@@ -30,7 +32,9 @@ import picocli.CommandLine.Option;
       RunCommand.Attention.class,
       RunCommand.Lstm.class,
       RunCommand.Gru.class,
-      RunCommand.Rnn.class
+      RunCommand.Rnn.class,
+      RunCommand.Gemm.class,
+      RunCommand.MatMul.class
     },
     mixinStandardHelpOptions = true)
 final class RunCommand {
@@ -303,6 +307,51 @@ final class RunCommand {
   }
 
   @Command(
+      name = "gemm",
+      mixinStandardHelpOptions = true,
+      description = {
+        "A [M,K] ([K,M] with --trans-a), B [K,N] ([N,K] with --trans-b), optional C "
+            + "(broadcast to [M,N]: [], [N], [M,1], [1,N] or [M,N]) (float32) -> "
+            + "Y = alpha·op(A)·op(B) + beta·C [M,N] (ONNX Gemm)."
+      })
+  static final class Gemm implements Runnable {
+    @Mixin Io io;
+
+    @Option(
+        names = "--alpha",
+        defaultValue = "1",
+        description = "scale of op(a)·op(b) (default: 1)")
+    float alpha;
+
+    @Option(names = "--beta", defaultValue = "1", description = "scale of c (default: 1)")
+    float beta;
+
+    @Option(names = "--trans-a", description = "a holds op(a) transposed, [K,M]")
+    boolean transA;
+
+    @Option(names = "--trans-b", description = "b holds op(b) transposed, [N,K]")
+    boolean transB;
+
+    @Override
+    public void run() {
+      Npz in = io.read();
+      in.requireOnly("gemm", List.of("A", "B", "C"));
+      Tensor a = Attention.tensor(in, "A"), b = Attention.tensor(in, "B");
+      Tensor c = in.has("C") ? Attention.tensor(in, "C") : null;
+      // The output size comes from the inputs, so their ranks are checked first.
+      AttentionShape.requireRank("A", a, 2, transA ? "[K, M]" : "[M, K]");
+      AttentionShape.requireRank("B", b, 2, transB ? "[N, K]" : "[K, N]");
+      long[] shape = {a.size(transA ? 1 : 0), b.size(transB ? 0 : 1)};
+      float[] y = new float[Math.toIntExact(shape[0] * shape[1])];
+      try (Backend be = io.open()) {
+        be.gemm()
+            .forward(a, b, c, new GemmOptions(transA, transB, alpha, beta), Tensor.wrap(y, shape));
+      }
+      Npz.write(io.out, List.of(new Npz.Out("Y", y, shape)));
+    }
+  }
+
+  @Command(
       name = "lstm",
       mixinStandardHelpOptions = true,
       description =
@@ -352,6 +401,32 @@ final class RunCommand {
     @Override
     RecurrentShape.Kind kind() {
       return RecurrentShape.Kind.RNN;
+    }
+  }
+
+  @Command(
+      name = "matmul",
+      mixinStandardHelpOptions = true,
+      description = {
+        "A [..., M, K], B [..., K, N] (float32; rank 1 promoted, batch dims broadcast) -> "
+            + "Y = A @ B (numpy / ONNX MatMul)."
+      })
+  static final class MatMul implements Runnable {
+    @Mixin Io io;
+
+    @Override
+    public void run() {
+      Npz in = io.read();
+      in.requireOnly("matmul", List.of("A", "B"));
+      Tensor a = Attention.tensor(in, "A"), b = Attention.tensor(in, "B");
+      long[] shape = MatMulOp.outputShape(a.shape(), b.shape());
+      long count = 1;
+      for (long d : shape) count = Math.multiplyExact(count, d);
+      float[] y = new float[Math.toIntExact(count)];
+      try (Backend be = io.open()) {
+        be.matmul().forward(a, b, Tensor.wrap(y, shape));
+      }
+      Npz.write(io.out, List.of(new Npz.Out("Y", y, shape)));
     }
   }
 }

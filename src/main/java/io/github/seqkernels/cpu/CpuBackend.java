@@ -2,6 +2,8 @@ package io.github.seqkernels.cpu;
 
 import io.github.seqkernels.AttentionOp;
 import io.github.seqkernels.Backend;
+import io.github.seqkernels.GemmOp;
+import io.github.seqkernels.MatMulOp;
 import io.github.seqkernels.RecurrentCell;
 import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.RecurrentOptions;
@@ -16,6 +18,8 @@ public final class CpuBackend implements Backend {
   private final CpuSoftmax softmax;
   private final CpuAttention attention;
   private final CpuRecurrent lstm, gru, rnn;
+  private final CpuGemm gemm;
+  private final CpuMatMul matmul;
 
   public CpuBackend(int threads) {
     if (threads < 1) throw new IllegalArgumentException("threads: must be >= 1, got " + threads);
@@ -25,6 +29,8 @@ public final class CpuBackend implements Backend {
     this.lstm = new CpuRecurrent(pool, RecurrentShape.Kind.LSTM);
     this.gru = new CpuRecurrent(pool, RecurrentShape.Kind.GRU);
     this.rnn = new CpuRecurrent(pool, RecurrentShape.Kind.RNN);
+    this.gemm = new CpuGemm(pool);
+    this.matmul = new CpuMatMul(pool, gemm);
   }
 
   @Override
@@ -85,6 +91,16 @@ public final class CpuBackend implements Backend {
   @Override
   public RecurrentCell rnnCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options) {
     return new CpuRecurrent(pool, RecurrentShape.Kind.RNN).cell(w, r, b, null, options);
+  }
+
+  @Override
+  public GemmOp gemm() {
+    return gemm;
+  }
+
+  @Override
+  public MatMulOp matmul() {
+    return matmul;
   }
 
   @Override

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Causal;
+import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Mask;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.reference.ScalarGemm;
 import io.github.seqkernels.reference.ScalarReference;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -301,6 +303,80 @@ class CliTest {
         "seqkernels: w: shape must be [1, 18, 4] [dirs, 3·hidden_size (z, r, h), I], "
             + "got [2, 24, 4]",
         res.err.strip());
+  }
+
+  @Test
+  void gemmWithTransposeAndBias() throws Exception {
+    Random r = new Random(6);
+    int m = 5, n = 7, k = 9;
+    float[] a = gaussian(r, m * k), b = gaussian(r, n * k), c = gaussian(r, n);
+    Path in = dir.resolve("gemm.npz"), out = dir.resolve("y.npz");
+    try (NpzFile.Writer w = NpzFile.write(in, false)) {
+      w.write("A", a, new int[] {m, k});
+      w.write("B", b, new int[] {n, k});
+      w.write("C", c, new int[] {n});
+    }
+    Result res =
+        cli(
+            "run",
+            "gemm",
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--trans-b",
+            "--alpha",
+            "0.5",
+            "--beta",
+            "-2");
+    assertEquals(0, res.code, res.err);
+    double[] ref =
+        ScalarGemm.gemm(
+                Tensor.wrap(a, m, k),
+                Tensor.wrap(b, n, k),
+                Tensor.wrap(c, n),
+                new GemmOptions(false, true, 0.5f, -2f))
+            .y();
+    try (NpzFile.Reader rd = NpzFile.read(out)) {
+      assertArrayEquals(new int[] {m, n}, rd.get("Y", 1 << 20).getShape());
+      assertClose(ref, rd.get("Y", 1 << 20).asFloatArray());
+    }
+  }
+
+  @Test
+  void matmulBroadcastsBatchDims() throws Exception {
+    Random r = new Random(7);
+    float[] a = gaussian(r, 2 * 3 * 4), b = gaussian(r, 4 * 5);
+    Path in = dir.resolve("mm.npz"), out = dir.resolve("y.npz");
+    try (NpzFile.Writer w = NpzFile.write(in, false)) {
+      w.write("A", a, new int[] {2, 3, 4});
+      w.write("B", b, new int[] {4, 5});
+    }
+    Result res = cli("run", "matmul", "--in", in.toString(), "--out", out.toString());
+    assertEquals(0, res.code, res.err);
+    double[] ref = ScalarGemm.matmul(Tensor.wrap(a, 2, 3, 4), Tensor.wrap(b, 4, 5)).y();
+    try (NpzFile.Reader rd = NpzFile.read(out)) {
+      assertArrayEquals(new int[] {2, 3, 5}, rd.get("Y", 1 << 20).getShape());
+      assertClose(ref, rd.get("Y", 1 << 20).asFloatArray());
+    }
+  }
+
+  @Test
+  void gemmBadShapesAreOneLineAndNoOutput() throws Exception {
+    Path in = dir.resolve("bad.npz"), out = dir.resolve("y.npz");
+    try (NpzFile.Writer w = NpzFile.write(in, false)) {
+      w.write("A", new float[4 * 8], new int[] {4, 8});
+      w.write("B", new float[7 * 5], new int[] {7, 5});
+    }
+    Result res = cli("run", "gemm", "--in", in.toString(), "--out", out.toString());
+    assertEquals(2, res.code);
+    assertEquals(
+        "seqkernels: b: inner dim 7 != a inner dim 8 (a [4, 8], b [7, 5])", res.err.strip());
+    res = cli("run", "matmul", "--in", in.toString(), "--out", out.toString());
+    assertEquals(2, res.code);
+    assertEquals(
+        "seqkernels: b: inner dim 7 != a inner dim 8 (a [4, 8], b [7, 5])", res.err.strip());
+    assertFalse(Files.exists(out));
   }
 
   @Test

@@ -50,4 +50,31 @@ final class Control {
       }
     }
   }
+
+  /**
+   * Throws, naming the first bad element, unless every element of a K-long float32 sum of products
+   * is within {@code (K + 2)·eps·abs + eps·|ref|} of the control, where abs is the control's sum of
+   * |terms|: the worst-case rounding error of such a sum in any order, with a factor 2 to spare
+   * (see GemmTest.within in the library's tests). A fixed relative tolerance does not fit sums that
+   * cancel to near zero.
+   */
+  static void requireWithin(String what, float[] got, double[] ref, double[] abs, int k) {
+    double eps = Math.ulp(1f);
+    for (int i = 0; i < got.length; i++) {
+      double tol = (k + 2) * eps * abs[i] + eps * Math.abs(ref[i]);
+      if (!(Math.abs(got[i] - ref[i]) <= tol)) { // a NaN fails too
+        throw new IllegalStateException(
+            what
+                + " disagrees with the float64 control at flat index "
+                + i
+                + ": got "
+                + got[i]
+                + ", control "
+                + ref[i]
+                + " (tolerance "
+                + tol
+                + ")");
+      }
+    }
+  }
 }
