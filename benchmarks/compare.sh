@@ -2,7 +2,7 @@
 # seqkernels' CPU attention and softmax (JMH) against PyTorch's on the same shapes and thread
 # count, and its float32 GEMM against numpy's `a @ b` (OpenBLAS), as markdown tables. Installs
 # PyTorch and numpy from Debian's packages when they are missing and builds the library and
-# benchmarks/target/benchmarks.jar first. About 4 minutes, plus the install on a fresh machine.
+# benchmarks/target/benchmarks.jar first. About 3 minutes, plus the install on a fresh machine.
 set -euo pipefail
 
 usage() {
@@ -72,6 +72,7 @@ install_packages() {
     { "${as_root[@]}" apt-get update -q && "${as_root[@]}" "${install[@]}"; }
 }
 
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 install_packages
 java_home=$("$root/ci/java-home")
 jar=$here/target/benchmarks.jar
@@ -93,43 +94,55 @@ OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
   "${torch_cmd[@]}" >"$results/torch.json" 2>"$results/torch.log" ||
   { tail -n 20 "$results/torch.log" >&2; exit 1; }
 
-# numpy's GEMM is timed just before and just after JMH and the runs pooled, so that a load
-# change on the shared machine during the JMH run weighs on both sides of the ratio alike.
+# -foe: a benchmark whose setup check against the float64 control fails stops the run.
+jmh_cmd=("$java_home/bin/java" -jar "$jar" AttentionBench SoftmaxBench
+  -p "threads=$threads" -p "batch=$batch" -p "heads=$heads" -p "seqLen=$seq_len"
+  -p "headDim=$head_dim" -p causal=none,top-left
+  -p "shape=$(IFS=,; echo "${softmax_shapes[*]}")"
+  -f 1 -wi 3 -i 5 -w 2s -r 2s -foe true -rf json -rff "$results/jmh.json")
+log "running JMH (log: $results/jmh.log)"
+"${jmh_cmd[@]}" >"$results/jmh.log" 2>&1 || { tail -n 30 "$results/jmh.log" >&2; exit 1; }
+
+# GEMM side by side: numpy's `a @ b` just before and just after a JMH run of GemmBench alone,
+# the numpy runs pooled, so that a load change on the shared machine weighs on both sides of
+# the ratio alike. The load average around it goes into the report.
 numpy_cmd=("$python" "$here/numpy_gemm.py" --m "$gemm_m" --n "$gemm_n" --k "$gemm_k"
   --runs "$runs")
+gemm_cmd=("$java_home/bin/java" -jar "$jar" GemmBench
+  -p "threads=$threads" -p "m=$gemm_m" -p "n=$gemm_n" -p "k=$gemm_k"
+  -f 1 -wi 3 -i 5 -w 2s -r 2s -foe true -rf json -rff "$results/jmh-gemm.json")
 time_numpy() {
   log "timing numpy GEMM, $1 (log: $results/numpy.log)"
   OPENBLAS_NUM_THREADS=$threads "${numpy_cmd[@]}" >"$results/numpy-$1.json" \
     2>>"$results/numpy.log" || { tail -n 20 "$results/numpy.log" >&2; exit 1; }
 }
 : >"$results/numpy.log"
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 time_numpy before
-
-# -foe: a benchmark whose setup check against the float64 control fails stops the run.
-jmh_cmd=("$java_home/bin/java" -jar "$jar" AttentionBench SoftmaxBench GemmBench
-  -p "threads=$threads" -p "batch=$batch" -p "heads=$heads" -p "seqLen=$seq_len"
-  -p "headDim=$head_dim" -p causal=none,top-left
-  -p "shape=$(IFS=,; echo "${softmax_shapes[*]}")"
-  -p "m=$gemm_m" -p "n=$gemm_n" -p "k=$gemm_k"
-  -f 1 -wi 3 -i 5 -w 2s -r 2s -foe true -rf json -rff "$results/jmh.json")
-log "running JMH (log: $results/jmh.log)"
-"${jmh_cmd[@]}" >"$results/jmh.log" 2>&1 || { tail -n 30 "$results/jmh.log" >&2; exit 1; }
+log "running JMH GemmBench (log: $results/jmh-gemm.log)"
+"${gemm_cmd[@]}" >"$results/jmh-gemm.log" 2>&1 ||
+  { tail -n 30 "$results/jmh-gemm.log" >&2; exit 1; }
 time_numpy after
+load_after=$(cut -d' ' -f1 /proc/loadavg)
 
 "$python" - "$results/jmh.json" "$results/torch.json" "$batch" "$heads" "$seq_len" "$head_dim" \
   "$threads" "$runs" "$invocation" "$(quoted "${jmh_cmd[@]}")" "$(quoted "${torch_cmd[@]}")" \
   "$results/numpy-before.json" "$results/numpy-after.json" "$(quoted "${numpy_cmd[@]}")" \
-  <<'REPORT'
+  "$results/jmh-gemm.json" "$(quoted "${gemm_cmd[@]}")" "$load_start" "$load_before" \
+  "$load_after" "$(nproc)" <<'REPORT'
 import json
 import math
 import statistics
 import sys
 
 (jmh_path, torch_path, b, h, s, d, threads, runs, invocation, jmh_cmd, torch_cmd,
- numpy_before, numpy_after, numpy_cmd) = sys.argv[1:]
+ numpy_before, numpy_after, numpy_cmd, gemm_path, gemm_cmd, load_start, load_before,
+ load_after, cores) = sys.argv[1:]
 b, h, s, d = (int(n) for n in (b, h, s, d))
 with open(jmh_path) as f:
     jmh = json.load(f)
+with open(gemm_path) as f:
+    jmh += json.load(f)
 with open(torch_path) as f:
     torch = json.load(f)
 numpy_runs = []
@@ -214,11 +227,16 @@ print("| " + " | ".join([f"gemm {gm}x{gn}x{gk}", ms_cell(ms, mean), f"{flops / m
                          ms_cell(theirs), f"{flops / theirs / 1e6:.1f}", f"{ratio:.2f}",
                          ">= 0.6 " + ("met" if ratio >= 0.6 else "**missed**")]) + " |")
 before, after = (statistics.median(run["times_ms"]) for run in numpy_runs)
-print(f"\nnumpy: median of {2 * int(runs)} runs, {runs} just before and {runs} just after JMH "
-      f"(medians {before:.2f} and {after:.2f} ms), after warm-up. GFLOP/s counts 2·M·N·K FLOPs.")
+print(f"\nseqkernels: median call of JMH SampleTime, GemmBench alone. numpy: median of "
+      f"{2 * int(runs)} runs, {runs} just before and {runs} just after it (medians {before:.2f} "
+      f"and {after:.2f} ms), after warm-up. GFLOP/s counts 2·M·N·K FLOPs. Load average (1 min, "
+      f"{cores} cores): {load_start} when this script started, {load_before} and {load_after} "
+      f"around the GEMM runs, which keep about {threads} busy themselves; higher means other "
+      f"work shared the machine, and both sides' figures suffer: rerun when it is quiet.")
 
 print(f"\nCommand: `{invocation}`\n")
 print(f"- JMH: `{jmh_cmd}`")
 print(f"- PyTorch: `OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} {torch_cmd}`")
+print(f"- JMH GEMM: `{gemm_cmd}`")
 print(f"- numpy: `OPENBLAS_NUM_THREADS={threads} {numpy_cmd}`")
 REPORT

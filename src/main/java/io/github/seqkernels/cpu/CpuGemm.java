@@ -637,7 +637,12 @@ final class CpuGemm implements GemmOp {
     x41.intoArray(acc, c4 + LANES);
   }
 
-  /** One row of the micro-kernel, for the rows that do not fill a register block. */
+  /**
+   * One row of the micro-kernel, for the rows that do not fill a register block.
+   *
+   * <p>TODO(perf): products of 2 to 4 rows (a recurrent step with a small batch) run this once per
+   * row, loading each B micro-panel again for every row; a 2- or 3-row kernel would share them.
+   */
   private static void kernel1(float[] a, int ao, float[] b, int bo, int kc, float[] acc, int co) {
     FloatVector x0 = FloatVector.fromArray(SPECIES, acc, co);
     FloatVector x1 = FloatVector.fromArray(SPECIES, acc, co + LANES);
