@@ -125,6 +125,25 @@ log "running JMH GemmBench (log: $results/jmh-gemm.log)"
 time_numpy after
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 
+# LSTM layer side by side: PyTorch nn.LSTM just before and just after a JMH run of LstmBench
+# alone (S=100, B=16, I=256, H=512, forward, one layer), the PyTorch runs pooled.
+lstm_torch_cmd=("$python" "$here/torch_lstm.py" --threads "$threads" --seq-len 100 --batch 16
+  --input 256 --hidden 512)
+lstm_cmd=("$java_home/bin/java" -jar "$jar" LstmBench -p "threads=$threads"
+  -f 1 -wi 3 -i 5 -w 2s -r 2s -foe true -rf json -rff "$results/jmh-lstm.json")
+time_torch_lstm() {
+  log "timing PyTorch nn.LSTM, $1 (log: $results/torch-lstm.log)"
+  OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "${lstm_torch_cmd[@]}" \
+    >"$results/torch-lstm-$1.json" 2>>"$results/torch-lstm.log" ||
+    { tail -n 20 "$results/torch-lstm.log" >&2; exit 1; }
+}
+: >"$results/torch-lstm.log"
+time_torch_lstm before
+log "running JMH LstmBench (log: $results/jmh-lstm.log)"
+"${lstm_cmd[@]}" >"$results/jmh-lstm.log" 2>&1 ||
+  { tail -n 30 "$results/jmh-lstm.log" >&2; exit 1; }
+time_torch_lstm after
+
 "$python" - "$results/jmh.json" "$results/torch.json" "$batch" "$heads" "$seq_len" "$head_dim" \
   "$threads" "$runs" "$invocation" "$(quoted "${jmh_cmd[@]}")" "$(quoted "${torch_cmd[@]}")" \
   "$results/numpy-before.json" "$results/numpy-after.json" "$(quoted "${numpy_cmd[@]}")" \
@@ -240,3 +259,30 @@ print(f"- PyTorch: `OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} {to
 print(f"- JMH GEMM: `{gemm_cmd}`")
 print(f"- numpy: `OPENBLAS_NUM_THREADS={threads} {numpy_cmd}`")
 REPORT
+
+"$python" - "$results/jmh-lstm.json" "$results/torch-lstm-before.json" \
+  "$results/torch-lstm-after.json" "$(quoted "${lstm_cmd[@]}")" "$(quoted "${lstm_torch_cmd[@]}")" \
+  "$threads" <<'LSTM'
+import json
+import statistics
+import sys
+
+jmh_path, before, after, lstm_cmd, torch_cmd, threads = sys.argv[1:]
+with open(jmh_path) as f:
+    ours = json.load(f)[0]["primaryMetric"]["scorePercentiles"]["50.0"]
+runs = []
+for path in (before, after):
+    with open(path) as f:
+        runs.append(json.load(f))
+theirs = statistics.median(r["median_ms"] for r in runs)
+flops = 2 * 100 * 16 * 4 * 512 * (256 + 512)
+print(f"\n## LSTM layer: S=100 B=16 I=256 H=512, forward, float32, {threads} threads\n")
+print("| | median ms | GFLOP/s |")
+print("|---|---:|---:|")
+print(f"| seqkernels (JMH LstmBench) | {ours:.1f} | {flops / ours / 1e6:.1f} |")
+print(f"| PyTorch {runs[0]['torch']} nn.LSTM | {theirs:.1f} | {flops / theirs / 1e6:.1f} |")
+print(f"\nRatio (PyTorch ms / seqkernels ms): {theirs / ours:.2f}. PyTorch: the median of its "
+      f"medians just before and just after the JMH run. FLOPs: 2·S·B·4H·(I + H).")
+print(f"\n- JMH LSTM: `{lstm_cmd}`")
+print(f"- PyTorch: `OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} {torch_cmd}`")
+LSTM
