@@ -26,11 +26,11 @@ public final class CpuBackend implements Backend {
     this.pool = new WorkerPool(threads);
     this.softmax = new CpuSoftmax(pool);
     this.attention = new CpuAttention(pool);
-    this.lstm = new CpuRecurrent(pool, RecurrentShape.Kind.LSTM);
-    this.gru = new CpuRecurrent(pool, RecurrentShape.Kind.GRU);
-    this.rnn = new CpuRecurrent(pool, RecurrentShape.Kind.RNN);
     this.gemm = new CpuGemm(pool);
     this.matmul = new CpuMatMul(pool, gemm);
+    this.lstm = new CpuRecurrent(pool, gemm, RecurrentShape.Kind.LSTM);
+    this.gru = new CpuRecurrent(pool, gemm, RecurrentShape.Kind.GRU);
+    this.rnn = new CpuRecurrent(pool, gemm, RecurrentShape.Kind.RNN);
   }
 
   @Override
@@ -80,17 +80,17 @@ public final class CpuBackend implements Backend {
 
   @Override
   public RecurrentCell lstmCell(Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions options) {
-    return new CpuRecurrent(pool, RecurrentShape.Kind.LSTM).cell(w, r, b, p, options);
+    return new CpuRecurrent(pool, gemm, RecurrentShape.Kind.LSTM).cell(w, r, b, p, options);
   }
 
   @Override
   public RecurrentCell gruCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options) {
-    return new CpuRecurrent(pool, RecurrentShape.Kind.GRU).cell(w, r, b, null, options);
+    return new CpuRecurrent(pool, gemm, RecurrentShape.Kind.GRU).cell(w, r, b, null, options);
   }
 
   @Override
   public RecurrentCell rnnCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options) {
-    return new CpuRecurrent(pool, RecurrentShape.Kind.RNN).cell(w, r, b, null, options);
+    return new CpuRecurrent(pool, gemm, RecurrentShape.Kind.RNN).cell(w, r, b, null, options);
   }
 
   @Override

@@ -25,15 +25,16 @@ import jdk.incubator.vector.FloatVector;
 /**
  * ONNX LSTM, GRU and RNN layers on the CPU (Vector API).
  *
- * <p>Design, per direction: W and R are packed once per call (once per cell) into panels of {@link
- * #U} columns, {@code [column block][k][U]}, and the gate columns of each chunk of U hidden units
- * sit side by side ({@code col(g, j) = (j / U)·G·U + g·U + j % U}), so one worker owns whole hidden
+ * <p>Design, per direction: R is packed once per call (once per cell) into panels of {@link #U}
+ * columns, {@code [column block][k][U]}, and the gate columns of each chunk of U hidden units sit
+ * side by side ({@code col(g, j) = (j / U)·G·U + g·U + j % U}), so one worker owns whole hidden
  * units: it computes all their gate pre-activations and then their state update, with no barrier
  * between. A panel (K x U floats) stays in L1 while it serves every row block, so the weights
  * stream from memory once per step rather than once per row block. The input projection {@code x·Wᵀ
- * + biases} of every step is one parallel product up front; each step then adds {@code h·Rᵀ} and
- * applies the gate math, one pool job (one barrier) per step (two for GRU with linear_before_reset
- * = 0, whose h block needs the whole reset gate first).
+ * + biases} of every step is one product up front on the library's GEMM (W packed row-major in the
+ * same column order); each step then adds {@code h·Rᵀ} and applies the gate math, one pool job (one
+ * barrier) per step (two for GRU with linear_before_reset = 0, whose h block needs the whole reset
+ * gate first).
  *
  * <p>Determinism: every output element is an FMA chain over k in a fixed order, started from the
  * same value, whatever batch row block, thread or piece computes it, and batch rows never mix. So
@@ -55,12 +56,13 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
   private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
   private final WorkerPool pool;
+  private final CpuGemm gemm;
   private final RecurrentShape shape;
   private final Kind kind;
 
   // Buffers grown on demand and reused. Row counts are padded to RB with zero rows; hidden
   // units to Hp, a multiple of U.
-  private float[] wt = new float[0]; // [I][cols]
+  private float[] wt = new float[0]; // [I][cols], row-major: the B operand of the projection
   private float[] rt = new float[0]; // [H][cols]
   private float[] xw = new float[0]; // [S][Bp][cols]: biases + x·Wᵀ, per step
   private float[] pre = new float[0]; // [Bp][cols]: this step's pre-activations
@@ -81,8 +83,9 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
   private final long[] xSt = new long[4], ySt = new long[5];
   private int dir;
 
-  CpuRecurrent(WorkerPool pool, Kind kind) {
+  CpuRecurrent(WorkerPool pool, CpuGemm gemm, Kind kind) {
     this.pool = pool;
+    this.gemm = gemm;
     this.kind = kind;
     this.shape = new RecurrentShape(kind);
   }
@@ -138,8 +141,7 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
         loadState(in.initialH(), hCur, d);
         loadState(in.initialC(), cs, d);
 
-        phase = -1; // the input projection of every step: one piece per column block
-        if (s > 0) pool.run(cols / U, this);
+        project();
         for (int step = 0; step < s; step++) {
           t = reverse ? s - 1 - step : step;
           phase = 0;
@@ -287,8 +289,8 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
       for (int j = 0; j < h; j++) {
         int c = col(gate, j), row = gate * h + j;
         long wRow = wBase + row * w.stride(1), rRow = rBase + row * r.stride(1);
-        int wp = (c / U) * isz * U + c % U, rp = (c / U) * h * U + c % U;
-        for (int k = 0; k < isz; k++) wt[wp + k * U] = ws.getAtIndex(F32, wRow + k * w.stride(2));
+        int rp = (c / U) * h * U + c % U;
+        for (int k = 0; k < isz; k++) wt[k * cols + c] = ws.getAtIndex(F32, wRow + k * w.stride(2));
         for (int k = 0; k < h; k++) rt[rp + k * U] = rs.getAtIndex(F32, rRow + k * r.stride(2));
         if (bias != null) {
           float wb = bias.get(d, row), rb = bias.get(d, g * h + row);
@@ -327,8 +329,7 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
 
   @Override
   public void run(int piece, int worker) {
-    if (phase < 0) project(piece);
-    else if (phase == 0) step(piece);
+    if (phase == 0) step(piece);
     else gruHiddenBlock(piece);
   }
 
@@ -348,14 +349,15 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
   }
 
   /**
-   * Column block {@code cb} of xw for every step and row: biases + x_row · Wᵀ. One W panel (I x U
-   * floats) serves all S·Bp rows while it sits in L1.
+   * The input projection of every step and row at once, on the library's GEMM: xw = biases + x_rows
+   * · Wᵀ, [S·Bp, I] x [I, cols]. Each row is one FMA chain per column whatever the thread split
+   * (CpuGemm's promise), which keeps the determinism promise above.
    */
-  private void project(int cb) {
-    int c = cb * U, rows = s * bp;
-    for (int r0 = 0; r0 < rows; r0 += RB) {
-      for (int rr = r0; rr < r0 + RB; rr++) System.arraycopy(biasCols, c, xw, rr * cols + c, U);
-      block(xp, r0 * isz, isz, isz, wt, cb * isz * U, xw, r0 * cols + c, cols);
+  private void project() {
+    int rows = s * bp;
+    for (int rr = 0; rr < rows; rr++) System.arraycopy(biasCols, 0, xw, rr * cols, cols);
+    if (rows > 0 && isz > 0) {
+      gemm.gemm(false, false, rows, cols, isz, 1f, xp, 0, isz, wt, 0, cols, 1f, xw, 0, cols);
     }
   }
 
