@@ -23,19 +23,22 @@ import jdk.incubator.vector.VectorOperators;
  * the keys in tiles of {@link #BK}, keeping per query row a running maximum {@code m}, a running
  * sum {@code l} of {@code exp(score - m)} and an unnormalised output row; when a later tile raises
  * the maximum, what was accumulated is rescaled by {@code exp(m_old - m_new)} (the online softmax).
- * Memory per worker is a few tiles, never {@code Sq·Sk}, unless weights are requested, in which
- * case raw scores are parked in the weights output and normalised at the end of the row.
+ * Memory is a few tiles per worker plus one packed copy of K and V, never {@code Sq·Sk}, unless
+ * weights are requested, in which case raw scores are parked in the weights output and normalised
+ * at the end of the row.
  *
- * <p>Each tile's operands are packed into worker-owned arrays first: Q rows pre-multiplied by the
- * scale, K transposed to {@code [D][BK]} so that the score micro-kernel broadcasts one q element
- * against a vector of keys, and V rows padded to a multiple of two vectors. Padding is zero and
- * padded score columns are set to -inf, so the vector loops need no tails.
+ * <p>Operands are packed first. K and V once per call, in a parallel pass before the query tiles
+ * (every query tile of a head reads the same key tiles, so packing them per query tile would repeat
+ * the work Sq/BQ times): K transposed to {@code [D][BK]} so that the score micro-kernel broadcasts
+ * one q element against a vector of keys, V rows padded to a multiple of two vectors. Q rows,
+ * pre-multiplied by the scale, per query tile. Padding is zero and padded score columns are set to
+ * -inf, so the vector loops need no tails.
  *
  * <p>Tiles past the causal diagonal or past a batch entry's key length are never visited. Pieces
  * are numbered so that the heaviest (last, under a causal mask) query tiles start first.
  */
 final class CpuAttention implements AttentionOp, WorkerPool.Task {
-  /** Query rows per piece: packing K, once per piece, costs about 1/BQ of the piece's work. */
+  /** Query rows per piece: small enough that causal tiles waste little past the diagonal. */
   static final int BQ = 64;
 
   /** Keys per tile: the score tile BQ x BK plus the K and V tiles stay within L2. */
@@ -66,7 +69,14 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
   private Mask mask;
   private Causal causal;
   private boolean hard;
-  private int nQt, group, dvp;
+  private int nQt, group, dvp, nKt;
+  private boolean packing; // the pool job is the K/V packing pass, not the query tiles
+
+  // K and V of every (batch, kv head), packed once per call and shared by all query tiles:
+  // tile t of head bg at kPack[(bg·nKt + t)·D·BK] as [D][BK] (K transposed) and at
+  // vPack[(bg·nKt + t)·BK·Dvp] as [BK][Dvp]. vBad[bg·Sk + j]: value row j holds inf or NaN.
+  private float[] kPack = new float[0], vPack = new float[0];
+  private boolean[] vBad = new boolean[0];
 
   CpuAttention(WorkerPool pool) {
     this.pool = pool;
@@ -101,8 +111,16 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     nQt = (s.sq + BQ - 1) / BQ;
     group = s.hkv == 0 ? 1 : s.hq / s.hkv;
     dvp = roundUp(s.dv, 2 * LANES);
+    nKt = (s.sk + BK - 1) / BK;
     for (Scratch sc : scratch) sc.ensure(s.d, dvp);
+    int heads = s.b * s.hkv;
+    if (kPack.length < heads * nKt * s.d * BK) kPack = new float[heads * nKt * s.d * BK];
+    if (vPack.length < heads * nKt * BK * dvp) vPack = new float[heads * nKt * BK * dvp];
+    if (vBad.length < heads * s.sk) vBad = new boolean[heads * s.sk];
     try {
+      packing = true;
+      pool.run(heads * nKt, this);
+      packing = false;
       pool.run(s.b * s.hq * nQt, this);
     } finally {
       qSeg = kSeg = vSeg = oSeg = lseSeg = wSeg = biasSeg = null;
@@ -132,6 +150,49 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
 
   @Override
   public void run(int piece, int worker) {
+    if (packing) packKv(piece, scratch[worker]);
+    else queryTile(piece, worker);
+  }
+
+  /**
+   * Packs key tile {@code piece % nKt} of (batch, kv head) {@code piece / nKt}: K transposed to
+   * [D][BK] and V to [BK][Dvp], zero padded. A V row holding inf or NaN is packed as zeros and
+   * flagged; it is added back only where its weight is nonzero, so a blocked key's value cannot
+   * reach the output.
+   */
+  private void packKv(int piece, Scratch w) {
+    AttentionShape s = shape;
+    int bg = piece / nKt, t = piece % nKt, b = bg / s.hkv, g = bg % s.hkv;
+    int d = s.d, dv = s.dv, k0 = t * BK, nk = Math.min(BK, s.sk - k0);
+    long kBase = kSt[4] + b * kSt[0] + g * kSt[1] + (long) k0 * kSt[2];
+    long vBase = vSt[4] + b * vSt[0] + g * vSt[1] + (long) k0 * vSt[2];
+    int kt = piece * d * BK, vt = piece * BK * dvp;
+
+    loadTile(kSeg, kBase, kSt[2], kSt[3], nk, d, w.raw, 0, d);
+    for (int c = 0; c < nk; c++) {
+      for (int e = 0; e < d; e++) kPack[kt + e * BK + c] = w.raw[c * d + e];
+    }
+    for (int e = 0; e < d; e++)
+      java.util.Arrays.fill(kPack, kt + e * BK + nk, kt + (e + 1) * BK, 0f);
+
+    loadTile(vSeg, vBase, vSt[2], vSt[3], nk, dv, vPack, vt, dvp);
+    for (int c = 0; c < nk; c++) {
+      int row = vt + c * dvp;
+      java.util.Arrays.fill(vPack, row + dv, row + dvp, 0f);
+      // x * 0 is 0 for finite x and NaN for inf or NaN; the row is padded to dvp with zeros.
+      FloatVector probe = FloatVector.zero(SPECIES);
+      for (int e = 0; e < dvp; e += LANES) {
+        probe = probe.add(FloatVector.fromArray(SPECIES, vPack, row + e).mul(0f));
+      }
+      boolean bad = probe.test(VectorOperators.IS_NAN).anyTrue();
+      if (bad) java.util.Arrays.fill(vPack, row, row + dvp, 0f);
+      vBad[bg * s.sk + k0 + c] = bad;
+    }
+    java.util.Arrays.fill(vPack, vt + nk * dvp, vt + BK * dvp, 0f);
+  }
+
+  /** One tile of BQ queries of one (batch, head) against all the keys it may see. */
+  private void queryTile(int piece, int worker) {
     AttentionShape s = shape;
     Scratch w = scratch[worker];
     int bh = piece % (s.b * s.hq);
@@ -143,7 +204,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     int jFull = limit(i0, kLen); // keys before jFull are allowed for every row (mask aside)
     int d = s.d, dv = s.dv, dvp = this.dvp;
 
-    float[] qs = w.qs, kt = w.kt, vt = w.vt, sc = w.s, o = w.o, m = w.m, l = w.l;
+    float[] qs = w.qs, sc = w.s, o = w.o, m = w.m, l = w.l;
     long qBase = qSt[4] + b * qSt[0] + h * qSt[1];
     long kBase = kSt[4] + b * kSt[0] + g * kSt[1];
     long vBase = vSt[4] + b * vSt[0] + g * vSt[1];
@@ -164,27 +225,11 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     for (int k0 = 0; k0 < jEnd; k0 += BK) {
       int nk = Math.min(BK, jEnd - k0), nkp = roundUp(nk, 2 * LANES);
 
-      // Pack K transposed and V; a V row holding inf or NaN is packed as zeros and added back
-      // only where its weight is nonzero, so a blocked key's value cannot reach the output.
-      loadTile(kSeg, kBase + (long) k0 * kSt[2], kSt[2], kSt[3], nk, d, w.raw, 0, d);
-      for (int c = 0; c < nk; c++) {
-        for (int e = 0; e < d; e++) kt[e * BK + c] = w.raw[c * d + e];
-      }
-      for (int e = 0; e < d; e++) java.util.Arrays.fill(kt, e * BK + nk, e * BK + nkp, 0f);
+      // The packed K and V tiles of this head, and the value rows that hold inf or NaN.
+      int tile = (b * s.hkv + g) * nKt + k0 / BK;
+      int ktOff = tile * d * BK, vtOff = tile * BK * dvp, flags = (b * s.hkv + g) * s.sk + k0;
       int bad = 0;
-      loadTile(vSeg, vBase + (long) k0 * vSt[2], vSt[2], vSt[3], nk, dv, vt, 0, dvp);
-      for (int c = 0; c < nk; c++) {
-        java.util.Arrays.fill(vt, c * dvp + dv, (c + 1) * dvp, 0f);
-        // x * 0 is 0 for finite x and NaN for inf or NaN; the row is padded to dvp with zeros.
-        FloatVector probe = FloatVector.zero(SPECIES);
-        for (int e = 0; e < dvp; e += LANES) {
-          probe = probe.add(FloatVector.fromArray(SPECIES, vt, c * dvp + e).mul(0f));
-        }
-        if (probe.test(VectorOperators.IS_NAN).anyTrue()) {
-          java.util.Arrays.fill(vt, c * dvp, (c + 1) * dvp, 0f);
-          w.badRows[bad++] = c;
-        }
-      }
+      for (int c = 0; c < nk; c++) if (vBad[flags + c]) w.badRows[bad++] = c;
 
       // Rows before r0 see none of this tile's keys (they lie past the causal diagonal or the
       // key length), so the products skip them from the register block that holds r0 on.
@@ -200,7 +245,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
       }
 
       // Scores for the tile, then per row: bias, blocking, online softmax.
-      scores(qs, kt, sc, rb0, nqp, nkp, d);
+      scores(qs, kPack, ktOff, sc, rb0, nqp, nkp, d);
       boolean partial = k0 + nk > jFull || mask != null || biasSeg != null;
       for (int r = rb0; r < nq; r++) {
         int i = i0 + r, base = r * BK;
@@ -224,7 +269,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
       }
       if (hard) continue;
 
-      accumulate(sc, vt, o, rb0, nqp, nk);
+      accumulate(sc, vPack, vtOff, o, rb0, nqp, nk);
       for (int x = 0; x < bad; x++) {
         int c = w.badRows[x];
         long vRow = vBase + (long) (k0 + c) * vSt[2];
@@ -323,15 +368,16 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
    * against two key vectors, with a 5 x 2 block of accumulators kept in registers over the whole
    * head dim: 2 loads and 5 broadcasts feed 10 FMAs per step.
    */
-  private static void scores(float[] qs, float[] kt, float[] sc, int rb0, int nqp, int nkp, int d) {
+  private static void scores(
+      float[] qs, float[] kt, int ktOff, float[] sc, int rb0, int nqp, int nkp, int d) {
     for (int r = rb0; r < nqp; r += RB) {
       int q0 = r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d, q4 = q3 + d;
       for (int c = 0; c < nkp; c += 2 * LANES) {
         FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00, a11 = a00;
         FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00, a40 = a00, a41 = a00;
         for (int e = 0; e < d; e++) {
-          FloatVector k0 = FloatVector.fromArray(SPECIES, kt, e * BK + c);
-          FloatVector k1 = FloatVector.fromArray(SPECIES, kt, e * BK + c + LANES);
+          FloatVector k0 = FloatVector.fromArray(SPECIES, kt, ktOff + e * BK + c);
+          FloatVector k1 = FloatVector.fromArray(SPECIES, kt, ktOff + e * BK + c + LANES);
           FloatVector x = FloatVector.broadcast(SPECIES, qs[q0 + e]);
           a00 = x.fma(k0, a00);
           a01 = x.fma(k1, a01);
@@ -367,7 +413,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
    * Output micro-kernel: {@code o[r][:] += sum_j p[r][j] · vt[j][:]} for rows [rb0, nqp) and the
    * tile's nk keys, in 5-row by 2-vector blocks of o held in registers across the key loop.
    */
-  private void accumulate(float[] p, float[] vt, float[] o, int rb0, int nqp, int nk) {
+  private void accumulate(float[] p, float[] vt, int vtOff, float[] o, int rb0, int nqp, int nk) {
     int dvp = this.dvp;
     for (int r = rb0; r < nqp; r += RB) {
       int p0 = r * BK, p1 = p0 + BK, p2 = p1 + BK, p3 = p2 + BK, p4 = p3 + BK;
@@ -384,8 +430,8 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
         FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4);
         FloatVector a41 = FloatVector.fromArray(SPECIES, o, o4 + LANES);
         for (int j = 0; j < nk; j++) {
-          FloatVector v0 = FloatVector.fromArray(SPECIES, vt, j * dvp + c);
-          FloatVector v1 = FloatVector.fromArray(SPECIES, vt, j * dvp + c + LANES);
+          FloatVector v0 = FloatVector.fromArray(SPECIES, vt, vtOff + j * dvp + c);
+          FloatVector v1 = FloatVector.fromArray(SPECIES, vt, vtOff + j * dvp + c + LANES);
           FloatVector x = FloatVector.broadcast(SPECIES, p[p0 + j]);
           a00 = x.fma(v0, a00);
           a01 = x.fma(v1, a01);
@@ -480,7 +526,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
 
   /** Per-worker tiles, grown when a call needs more and then reused. */
   static final class Scratch {
-    float[] qs = new float[0], kt = new float[0], vt = new float[0], o = new float[0];
+    float[] qs = new float[0], o = new float[0];
     float[] raw = new float[0]; // a K tile as loaded, before the transpose
     final float[] s = new float[BQP * BK];
     final float[] m = new float[BQ], l = new float[BQ], bestScore = new float[BQ];
@@ -491,12 +537,10 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     void ensure(int d, int dvp) {
       if (d > this.d) {
         qs = new float[BQP * d];
-        kt = new float[d * BK];
         raw = new float[BK * d];
         this.d = d;
       }
       if (dvp > this.dvp) {
-        vt = new float[BK * dvp];
         o = new float[BQP * dvp];
         this.dvp = dvp;
       }
