@@ -245,7 +245,13 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
       }
 
       // Scores for the tile, then per row: bias, blocking, online softmax.
-      scores(qs, kPack, ktOff, sc, rb0, nqp, nkp, d);
+      // On the diagonal a row block sees only the keys before its last row's limit: the
+      // products stop there (the rest would be masked to -inf, or multiplied by weight 0).
+      for (int r = rb0; r < nqp; r += RB) {
+        int seen = Math.min(nk, limit(i0 + Math.min(r + RB, nq) - 1, kLen) - k0);
+        w.cols[r / RB] = Math.max(0, seen);
+        scores(qs, kPack, ktOff, sc, r, Math.min(nkp, roundUp(w.cols[r / RB], 2 * LANES)), d);
+      }
       boolean partial = k0 + nk > jFull || mask != null || biasSeg != null;
       for (int r = rb0; r < nq; r++) {
         int i = i0 + r, base = r * BK;
@@ -269,7 +275,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
       }
       if (hard) continue;
 
-      accumulate(sc, vPack, vtOff, o, rb0, nqp, nk);
+      for (int r = rb0; r < nqp; r += RB) accumulate(sc, vPack, vtOff, o, r, w.cols[r / RB]);
       for (int x = 0; x < bad; x++) {
         int c = w.badRows[x];
         long vRow = vBase + (long) (k0 + c) * vSt[2];
@@ -363,102 +369,98 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
   }
 
   /**
-   * Score micro-kernel: {@code sc[r][c] = sum_e qs[r][e] · kt[e][c]} for r in [rb0, nqp) (whole
-   * register blocks) and c in [0, nkp) (a multiple of two vectors). Each q element is broadcast
-   * against two key vectors, with a 5 x 2 block of accumulators kept in registers over the whole
-   * head dim: 2 loads and 5 broadcasts feed 10 FMAs per step.
+   * Score micro-kernel: {@code sc[r][c] = sum_e qs[r][e] · kt[e][c]} for the RB rows from r and c
+   * in [0, nkp) (a multiple of two vectors). Each q element is broadcast against two key vectors,
+   * with a 5 x 2 block of accumulators kept in registers over the whole head dim: 2 loads and 5
+   * broadcasts feed 10 FMAs per step.
    */
-  private static void scores(
-      float[] qs, float[] kt, int ktOff, float[] sc, int rb0, int nqp, int nkp, int d) {
-    for (int r = rb0; r < nqp; r += RB) {
-      int q0 = r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d, q4 = q3 + d;
-      for (int c = 0; c < nkp; c += 2 * LANES) {
-        FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00, a11 = a00;
-        FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00, a40 = a00, a41 = a00;
-        for (int e = 0; e < d; e++) {
-          FloatVector k0 = FloatVector.fromArray(SPECIES, kt, ktOff + e * BK + c);
-          FloatVector k1 = FloatVector.fromArray(SPECIES, kt, ktOff + e * BK + c + LANES);
-          FloatVector x = FloatVector.broadcast(SPECIES, qs[q0 + e]);
-          a00 = x.fma(k0, a00);
-          a01 = x.fma(k1, a01);
-          x = FloatVector.broadcast(SPECIES, qs[q1 + e]);
-          a10 = x.fma(k0, a10);
-          a11 = x.fma(k1, a11);
-          x = FloatVector.broadcast(SPECIES, qs[q2 + e]);
-          a20 = x.fma(k0, a20);
-          a21 = x.fma(k1, a21);
-          x = FloatVector.broadcast(SPECIES, qs[q3 + e]);
-          a30 = x.fma(k0, a30);
-          a31 = x.fma(k1, a31);
-          x = FloatVector.broadcast(SPECIES, qs[q4 + e]);
-          a40 = x.fma(k0, a40);
-          a41 = x.fma(k1, a41);
-        }
-        int s0 = r * BK + c;
-        a00.intoArray(sc, s0);
-        a01.intoArray(sc, s0 + LANES);
-        a10.intoArray(sc, s0 + BK);
-        a11.intoArray(sc, s0 + BK + LANES);
-        a20.intoArray(sc, s0 + 2 * BK);
-        a21.intoArray(sc, s0 + 2 * BK + LANES);
-        a30.intoArray(sc, s0 + 3 * BK);
-        a31.intoArray(sc, s0 + 3 * BK + LANES);
-        a40.intoArray(sc, s0 + 4 * BK);
-        a41.intoArray(sc, s0 + 4 * BK + LANES);
+  private static void scores(float[] qs, float[] kt, int ktOff, float[] sc, int r, int nkp, int d) {
+    int q0 = r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d, q4 = q3 + d;
+    for (int c = 0; c < nkp; c += 2 * LANES) {
+      FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a10 = a00, a11 = a00;
+      FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00, a40 = a00, a41 = a00;
+      for (int e = 0; e < d; e++) {
+        FloatVector k0 = FloatVector.fromArray(SPECIES, kt, ktOff + e * BK + c);
+        FloatVector k1 = FloatVector.fromArray(SPECIES, kt, ktOff + e * BK + c + LANES);
+        FloatVector x = FloatVector.broadcast(SPECIES, qs[q0 + e]);
+        a00 = x.fma(k0, a00);
+        a01 = x.fma(k1, a01);
+        x = FloatVector.broadcast(SPECIES, qs[q1 + e]);
+        a10 = x.fma(k0, a10);
+        a11 = x.fma(k1, a11);
+        x = FloatVector.broadcast(SPECIES, qs[q2 + e]);
+        a20 = x.fma(k0, a20);
+        a21 = x.fma(k1, a21);
+        x = FloatVector.broadcast(SPECIES, qs[q3 + e]);
+        a30 = x.fma(k0, a30);
+        a31 = x.fma(k1, a31);
+        x = FloatVector.broadcast(SPECIES, qs[q4 + e]);
+        a40 = x.fma(k0, a40);
+        a41 = x.fma(k1, a41);
       }
+      int s0 = r * BK + c;
+      a00.intoArray(sc, s0);
+      a01.intoArray(sc, s0 + LANES);
+      a10.intoArray(sc, s0 + BK);
+      a11.intoArray(sc, s0 + BK + LANES);
+      a20.intoArray(sc, s0 + 2 * BK);
+      a21.intoArray(sc, s0 + 2 * BK + LANES);
+      a30.intoArray(sc, s0 + 3 * BK);
+      a31.intoArray(sc, s0 + 3 * BK + LANES);
+      a40.intoArray(sc, s0 + 4 * BK);
+      a41.intoArray(sc, s0 + 4 * BK + LANES);
     }
   }
 
   /**
-   * Output micro-kernel: {@code o[r][:] += sum_j p[r][j] · vt[j][:]} for rows [rb0, nqp) and the
-   * tile's nk keys, in 5-row by 2-vector blocks of o held in registers across the key loop.
+   * Output micro-kernel: {@code o[r][:] += sum_j p[r][j] · vt[j][:]} for the RB rows from r and the
+   * first nk keys of the tile, with a 5-row by 2-vector block of o held in registers across the key
+   * loop.
    */
-  private void accumulate(float[] p, float[] vt, int vtOff, float[] o, int rb0, int nqp, int nk) {
+  private void accumulate(float[] p, float[] vt, int vtOff, float[] o, int r, int nk) {
     int dvp = this.dvp;
-    for (int r = rb0; r < nqp; r += RB) {
-      int p0 = r * BK, p1 = p0 + BK, p2 = p1 + BK, p3 = p2 + BK, p4 = p3 + BK;
-      for (int c = 0; c < dvp; c += 2 * LANES) {
-        int o0 = r * dvp + c, o1 = o0 + dvp, o2 = o1 + dvp, o3 = o2 + dvp, o4 = o3 + dvp;
-        FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0);
-        FloatVector a01 = FloatVector.fromArray(SPECIES, o, o0 + LANES);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1);
-        FloatVector a11 = FloatVector.fromArray(SPECIES, o, o1 + LANES);
-        FloatVector a20 = FloatVector.fromArray(SPECIES, o, o2);
-        FloatVector a21 = FloatVector.fromArray(SPECIES, o, o2 + LANES);
-        FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3);
-        FloatVector a31 = FloatVector.fromArray(SPECIES, o, o3 + LANES);
-        FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4);
-        FloatVector a41 = FloatVector.fromArray(SPECIES, o, o4 + LANES);
-        for (int j = 0; j < nk; j++) {
-          FloatVector v0 = FloatVector.fromArray(SPECIES, vt, vtOff + j * dvp + c);
-          FloatVector v1 = FloatVector.fromArray(SPECIES, vt, vtOff + j * dvp + c + LANES);
-          FloatVector x = FloatVector.broadcast(SPECIES, p[p0 + j]);
-          a00 = x.fma(v0, a00);
-          a01 = x.fma(v1, a01);
-          x = FloatVector.broadcast(SPECIES, p[p1 + j]);
-          a10 = x.fma(v0, a10);
-          a11 = x.fma(v1, a11);
-          x = FloatVector.broadcast(SPECIES, p[p2 + j]);
-          a20 = x.fma(v0, a20);
-          a21 = x.fma(v1, a21);
-          x = FloatVector.broadcast(SPECIES, p[p3 + j]);
-          a30 = x.fma(v0, a30);
-          a31 = x.fma(v1, a31);
-          x = FloatVector.broadcast(SPECIES, p[p4 + j]);
-          a40 = x.fma(v0, a40);
-          a41 = x.fma(v1, a41);
-        }
-        a00.intoArray(o, o0);
-        a01.intoArray(o, o0 + LANES);
-        a10.intoArray(o, o1);
-        a11.intoArray(o, o1 + LANES);
-        a20.intoArray(o, o2);
-        a21.intoArray(o, o2 + LANES);
-        a30.intoArray(o, o3);
-        a31.intoArray(o, o3 + LANES);
-        a40.intoArray(o, o4);
-        a41.intoArray(o, o4 + LANES);
+    int p0 = r * BK, p1 = p0 + BK, p2 = p1 + BK, p3 = p2 + BK, p4 = p3 + BK;
+    for (int c = 0; c < dvp; c += 2 * LANES) {
+      int o0 = r * dvp + c, o1 = o0 + dvp, o2 = o1 + dvp, o3 = o2 + dvp, o4 = o3 + dvp;
+      FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0);
+      FloatVector a01 = FloatVector.fromArray(SPECIES, o, o0 + LANES);
+      FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1);
+      FloatVector a11 = FloatVector.fromArray(SPECIES, o, o1 + LANES);
+      FloatVector a20 = FloatVector.fromArray(SPECIES, o, o2);
+      FloatVector a21 = FloatVector.fromArray(SPECIES, o, o2 + LANES);
+      FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3);
+      FloatVector a31 = FloatVector.fromArray(SPECIES, o, o3 + LANES);
+      FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4);
+      FloatVector a41 = FloatVector.fromArray(SPECIES, o, o4 + LANES);
+      for (int j = 0; j < nk; j++) {
+        FloatVector v0 = FloatVector.fromArray(SPECIES, vt, vtOff + j * dvp + c);
+        FloatVector v1 = FloatVector.fromArray(SPECIES, vt, vtOff + j * dvp + c + LANES);
+        FloatVector x = FloatVector.broadcast(SPECIES, p[p0 + j]);
+        a00 = x.fma(v0, a00);
+        a01 = x.fma(v1, a01);
+        x = FloatVector.broadcast(SPECIES, p[p1 + j]);
+        a10 = x.fma(v0, a10);
+        a11 = x.fma(v1, a11);
+        x = FloatVector.broadcast(SPECIES, p[p2 + j]);
+        a20 = x.fma(v0, a20);
+        a21 = x.fma(v1, a21);
+        x = FloatVector.broadcast(SPECIES, p[p3 + j]);
+        a30 = x.fma(v0, a30);
+        a31 = x.fma(v1, a31);
+        x = FloatVector.broadcast(SPECIES, p[p4 + j]);
+        a40 = x.fma(v0, a40);
+        a41 = x.fma(v1, a41);
       }
+      a00.intoArray(o, o0);
+      a01.intoArray(o, o0 + LANES);
+      a10.intoArray(o, o1);
+      a11.intoArray(o, o1 + LANES);
+      a20.intoArray(o, o2);
+      a21.intoArray(o, o2 + LANES);
+      a30.intoArray(o, o3);
+      a31.intoArray(o, o3 + LANES);
+      a40.intoArray(o, o4);
+      a41.intoArray(o, o4 + LANES);
     }
   }
 
@@ -531,6 +533,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     final float[] s = new float[BQP * BK];
     final float[] m = new float[BQ], l = new float[BQ], bestScore = new float[BQ];
     final int[] best = new int[BQ], badRows = new int[BK];
+    final int[] cols = new int[BQP / RB]; // keys a row block sees in the current key tile
     float[] row = new float[0];
     int d = -1, dvp = -1;
 
