@@ -151,7 +151,8 @@ class ValidationTest {
   @Test
   void recurrentArguments() {
     recurrentRefused(
-        "w: shape must be [1, 20, 4] [dirs, 4·hidden_size (i, o, f, c), I], got " + "[1, 16, 4]",
+        "W: shape must be [1, 20, 4] [dirs (1: forward), 4·hidden_size (i, o, f, c), I], got"
+            + " [1, 16, 4]",
         in -> new RecurrentInputs(in.x(), Call.t(1, 16, 4), in.r(), null, null, null, null, null),
         o -> o);
     recurrentRefused(
@@ -168,7 +169,8 @@ class ValidationTest {
         in -> in,
         o -> o.withActivations(java.util.List.of(Activation.of("Tanh"), Activation.of("Relu"))));
     recurrentRefused(
-        "w: shape must be [2, 20, 4] [dirs, 4·hidden_size (i, o, f, c), I], got [1, 20, 4]",
+        "W: shape must be [2, 20, 4] [dirs (2: bidirectional), 4·hidden_size (i, o, f, c), I],"
+            + " got [1, 20, 4]",
         in -> in,
         o -> o.withDirection(Direction.BIDIRECTIONAL));
     IllegalArgumentException e =

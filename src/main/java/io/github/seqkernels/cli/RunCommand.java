@@ -253,8 +253,16 @@ final class RunCommand {
         throw new IllegalArgumentException("--" + e.getMessage());
       }
       if (!in.has("R")) in.floats("R"); // the missing-array message
+      // hidden_size, when not given, from R [dirs, G·H, H]: its middle dim, so that an R with a
+      // wrong last dim is reported as R's error rather than making W look wrong.
       long[] rShape = in.shape("R");
-      int h = hiddenSize != null ? hiddenSize : (int) rShape[rShape.length - 1];
+      int gates = kind.gates;
+      int h =
+          hiddenSize != null
+              ? hiddenSize
+              : rShape.length == 3 && rShape[1] % gates == 0
+                  ? (int) (rShape[1] / gates)
+                  : (int) rShape[rShape.length - 1];
       RecurrentOptions o = RecurrentOptions.of(h).withDirection(dir).withLayout(layout);
       if (clip != null) o = o.withClip(clip);
       if (activations != null) o = o.withActivations(Activation.parse(activations, alphas, betas));

@@ -57,9 +57,9 @@ public final class RecurrentShape {
     AttentionShape.requireNonNull("inputs", in);
     AttentionShape.requireNonNull("options", o);
     AttentionShape.requireNonNull("outputs", out);
-    AttentionShape.requireNonNull("x", in.x());
-    AttentionShape.requireNonNull("w", in.w());
-    AttentionShape.requireNonNull("r", in.r());
+    AttentionShape.requireNonNull("X", in.x());
+    AttentionShape.requireNonNull("W", in.w());
+    AttentionShape.requireNonNull("R", in.r());
     String name = kind.name();
     int hs = o.hiddenSize();
     if (hs < 1) fail("hidden_size: must be >= 1, got " + hs);
@@ -74,17 +74,29 @@ public final class RecurrentShape {
     int dirs = o.direction().count();
 
     Tensor x = in.x();
-    AttentionShape.requireRank("x", x, 3, o.layout() == 0 ? "[S, B, I]" : "[B, S, I]");
-    int s = toInt("x", x.size(o.layout() == 0 ? 0 : 1));
-    int b = toInt("x", x.size(o.layout() == 0 ? 1 : 0));
-    int isz = toInt("x", x.size(2));
+    AttentionShape.requireRank("X", x, 3, o.layout() == 0 ? "[S, B, I]" : "[B, S, I]");
+    int s = toInt("X", x.size(o.layout() == 0 ? 0 : 1));
+    int b = toInt("X", x.size(o.layout() == 0 ? 1 : 0));
+    int isz = toInt("X", x.size(2));
     int g = kind.gates;
     long[] want = {dirs, (long) g * hs, isz};
-    requireShape("w", in.w(), want, "[dirs, " + g + "·hidden_size (" + kind.blocks + "), I]");
+    requireShape(
+        "W",
+        in.w(),
+        want,
+        "[dirs ("
+            + dirs
+            + ": "
+            + o.direction().name().toLowerCase()
+            + "), "
+            + g
+            + "·hidden_size ("
+            + kind.blocks
+            + "), I]");
     want[2] = hs;
-    requireShape("r", in.r(), want, "[dirs, " + g + "·hidden_size, hidden_size]");
+    requireShape("R", in.r(), want, "[dirs, " + g + "·hidden_size, hidden_size]");
     if (in.b() != null) {
-      requireShape("b", in.b(), new long[] {dirs, 2L * g * hs}, "[dirs, 2·" + g + "·hidden_size]");
+      requireShape("B", in.b(), new long[] {dirs, 2L * g * hs}, "[dirs, 2·" + g + "·hidden_size]");
     }
     int[] lens = in.sequenceLens();
     if (lens != null) {
@@ -105,17 +117,17 @@ public final class RecurrentShape {
       requireShape("initial_c", in.initialC(), state, stateLayout);
     }
     if (in.p() != null) {
-      if (kind != Kind.LSTM) fail("p: only LSTM has peepholes, got them for " + name);
-      requireShape("p", in.p(), new long[] {dirs, 3L * hs}, "[dirs, 3·hidden_size (i, o, f)]");
+      if (kind != Kind.LSTM) fail("P: only LSTM has peepholes, got them for " + name);
+      requireShape("P", in.p(), new long[] {dirs, 3L * hs}, "[dirs, 3·hidden_size (i, o, f)]");
     }
     if (out.y() != null) {
       long[] y = o.layout() == 0 ? new long[] {s, dirs, b, hs} : new long[] {b, s, dirs, hs};
-      requireShape("y", out.y(), y, o.layout() == 0 ? "[S, dirs, B, H]" : "[B, S, dirs, H]");
+      requireShape("Y", out.y(), y, o.layout() == 0 ? "[S, dirs, B, H]" : "[B, S, dirs, H]");
     }
-    if (out.yH() != null) requireShape("y_h", out.yH(), state, stateLayout);
+    if (out.yH() != null) requireShape("Y_h", out.yH(), state, stateLayout);
     if (out.yC() != null) {
-      if (kind != Kind.LSTM) fail("y_c: only LSTM has a cell state, got an output for " + name);
-      requireShape("y_c", out.yC(), state, stateLayout);
+      if (kind != Kind.LSTM) fail("Y_c: only LSTM has a cell state, got an output for " + name);
+      requireShape("Y_c", out.yC(), state, stateLayout);
     }
 
     List<Activation> given = o.activations();
@@ -144,7 +156,7 @@ public final class RecurrentShape {
     Tensor[] all = {
       x, in.w(), in.r(), in.b(), in.initialH(), in.initialC(), in.p(), out.y(), out.yH(), out.yC()
     };
-    String[] names = {"x", "w", "r", "b", "initial_h", "initial_c", "p", "y", "y_h", "y_c"};
+    String[] names = {"X", "W", "R", "B", "initial_h", "initial_c", "P", "Y", "Y_h", "Y_c"};
     for (int k = 0; k < all.length; k++) {
       if (all[k] != null) AttentionShape.requireAccessible(names[k], all[k], worker);
     }

@@ -300,8 +300,8 @@ class CliTest {
     res = cli("run", "gru", "--in", in.toString(), "--out", out.toString());
     assertEquals(2, res.code);
     assertEquals(
-        "seqkernels: w: shape must be [1, 18, 4] [dirs, 3·hidden_size (z, r, h), I], "
-            + "got [2, 24, 4]",
+        "seqkernels: W: shape must be [1, 24, 4] [dirs (1: forward), 3·hidden_size (z, r, h),"
+            + " I], got [2, 24, 4]",
         res.err.strip());
   }
 
