@@ -5,6 +5,7 @@ import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Causal;
 import io.github.seqkernels.Direction;
+import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Mask;
 import io.github.seqkernels.RecurrentInputs;
 import io.github.seqkernels.RecurrentOp;
@@ -13,6 +14,7 @@ import io.github.seqkernels.RecurrentOutputs;
 import io.github.seqkernels.SoftmaxOptions;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.RecurrentShape.Kind;
+import io.github.seqkernels.reference.ScalarGemm;
 import io.github.seqkernels.reference.ScalarRecurrent;
 import io.github.seqkernels.reference.ScalarReference;
 import java.util.ArrayList;
@@ -198,12 +200,17 @@ final class SelfCheck implements Callable<Integer> {
               96,
               RecurrentOptions.of(96).withActivations(List.of(Activation.of("Relu"))),
               false));
+      rows.add(gemm(be, r, 257, 130, 512));
+      rows.add(matmul(be, r));
     }
     print(rows);
     long failed = rows.stream().filter(x -> !x.ok).count();
     System.out.println(
         failed == 0
-            ? "all " + rows.size() + " checks within 1e-5 + 1e-4·|ref|"
+            ? "all "
+                + rows.size()
+                + " checks within tolerance (1e-5 + 1e-4·|ref|; products: the"
+                + " k-term rounding bound)"
             : failed + " of " + rows.size() + " checks FAILED");
     return failed == 0 ? 0 : 1;
   }
@@ -261,6 +268,61 @@ final class SelfCheck implements Callable<Integer> {
             + d
             + (dv != d ? " Dv" + dv : "");
     return row(name, shape, ref, out, ms, String.format("%.1f GFLOP/s", flops / (ms * 1e6)));
+  }
+
+  /** Y = 0.5·A·Bᵀ + C, C [N] broadcast: the Linear layer's form. */
+  private static Row gemm(Backend be, Random r, int m, int n, int k) {
+    Tensor a = Tensor.wrap(gaussian(r, m * k, 1), m, k),
+        b = Tensor.wrap(gaussian(r, n * k, 1), n, k);
+    Tensor c = Tensor.wrap(gaussian(r, n, 1), n);
+    GemmOptions o = GemmOptions.defaults().withTransB(true).withAlpha(0.5f);
+    float[] y = new float[m * n];
+    double ms = time(() -> be.gemm().forward(a, b, c, o, Tensor.wrap(y, m, n)));
+    ScalarGemm.Product ref = ScalarGemm.gemm(a, b, c, o);
+    return row(
+        "gemm transB, C [N]",
+        "M" + m + " N" + n + " K" + k,
+        ref,
+        k,
+        y,
+        ms,
+        String.format("%.1f GFLOP/s", 2.0 * m * n * k / (ms * 1e6)));
+  }
+
+  /** [B, S, I] @ [B, I, O]: a batched product with batch dims. */
+  private static Row matmul(Backend be, Random r) {
+    int bt = 6, s = 97, i = 200, o = 70;
+    Tensor a = Tensor.wrap(gaussian(r, bt * s * i, 1), bt, s, i);
+    Tensor b = Tensor.wrap(gaussian(r, bt * i * o, 1), bt, i, o);
+    float[] y = new float[bt * s * o];
+    double ms = time(() -> be.matmul().forward(a, b, Tensor.wrap(y, bt, s, o)));
+    ScalarGemm.Product ref = ScalarGemm.matmul(a, b);
+    return row(
+        "matmul batched",
+        "[6,97,200] @ [6,200,70]",
+        ref,
+        i,
+        y,
+        ms,
+        String.format("%.1f GFLOP/s", 2.0 * bt * s * i * o / (ms * 1e6)));
+  }
+
+  /**
+   * A product's row, with the tolerance of a k-term float32 sum: (k + 2)·eps·Σ|terms| + eps·|ref|
+   * (the worst-case rounding bound the GEMM tests use), not the attention tolerance.
+   */
+  private static Row row(
+      String op, String shape, ScalarGemm.Product ref, int k, float[] got, double ms, String rate) {
+    double eps = Math.ulp(1f) / 2, maxAbs = 0, ofTol = 0;
+    boolean ok = true;
+    for (int x = 0; x < got.length; x++) {
+      double diff = Math.abs(got[x] - ref.y()[x]);
+      double tol = (k + 2) * eps * ref.abs()[x] + eps * Math.abs(ref.y()[x]) + Double.MIN_NORMAL;
+      if (!(diff <= tol)) ok = false;
+      maxAbs = Math.max(maxAbs, diff);
+      ofTol = Math.max(ofTol, diff / tol);
+    }
+    return new Row(op, shape, maxAbs, ofTol, ok, ms, rate);
   }
 
   private static Row recurrent(
