@@ -169,8 +169,9 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     int kt = piece * d * BK, vt = piece * BK * dvp;
 
     loadTile(kSeg, kBase, kSt[2], kSt[3], nk, d, w.raw, 0, d);
-    for (int c = 0; c < nk; c++) {
-      for (int e = 0; e < d; e++) kPack[kt + e * BK + c] = w.raw[c * d + e];
+    // Transpose with the writes in order (the K tile being read sits in L1 either way).
+    for (int e = 0; e < d; e++) {
+      for (int c = 0; c < nk; c++) kPack[kt + e * BK + c] = w.raw[c * d + e];
     }
     for (int e = 0; e < d; e++)
       java.util.Arrays.fill(kPack, kt + e * BK + nk, kt + (e + 1) * BK, 0f);
