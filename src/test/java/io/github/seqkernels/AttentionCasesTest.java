@@ -4,24 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The named cases of shared/cases/attention.md with their exact values (|a-b| <= 1e-6). */
-class AttentionCasesTest {
+class AttentionCasesTest extends CpuBackendTest {
   static final float T = 1e-6f;
-  static Backend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = Backend.create("cpu", 2);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
-  }
 
   /** One (batch, head): q [Sq, D], k [Sk, D], v [Sk, Dv]; returns out, lse, weights. */
   static float[][] run(

@@ -5,8 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -17,7 +15,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * through their values so each one meets every size, and the cost of the control stays bounded by
  * shrinking batch and heads on the largest shapes.
  */
-class AttentionGridTest {
+class AttentionGridTest extends CpuBackendTest {
   enum MaskKind {
     NONE,
     KEY_LENGTHS,
@@ -63,18 +61,6 @@ class AttentionGridTest {
           + (bshd ? " BSHD" : " BHSD")
           + (hard ? " hard" : "");
     }
-  }
-
-  static Backend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = Backend.create("cpu", 2);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
   }
 
   static Stream<Case> grid() {

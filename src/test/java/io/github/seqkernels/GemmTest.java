@@ -14,8 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * meets each of them; one small size with every combination; K = 0 and empty outputs; bad input;
  * steady state; thread-count independence.
  */
-class GemmTest {
+class GemmTest extends CpuBackendTest {
   /** How C is given: absent, or a shape that broadcasts to [M, N]. */
   enum CKind {
     NONE,
@@ -79,18 +77,6 @@ class GemmTest {
           + " beta "
           + beta;
     }
-  }
-
-  static Backend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = Backend.create("cpu", 2);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
   }
 
   static Stream<Case> grid() {

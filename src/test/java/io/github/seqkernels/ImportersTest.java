@@ -8,7 +8,6 @@ import java.util.Map;
 import org.jetbrains.bio.npy.NpyArray;
 import org.jetbrains.bio.npy.NpzEntry;
 import org.jetbrains.bio.npy.NpzFile;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -17,13 +16,11 @@ import org.junit.jupiter.api.Test;
  * results. The PyTorch references are real nn.LSTM / nn.GRU / nn.RNN outputs, made by
  * src/test/resources/pytorch/make_recurrent.py.
  */
-class ImportersTest {
-  static Backend backend;
+class ImportersTest extends CpuBackendTest {
   static Map<String, Tensor> npz = new HashMap<>();
 
   @BeforeAll
-  static void open() throws Exception {
-    backend = Backend.create("cpu", 2);
+  static void readReferences() throws Exception {
     Path p = Path.of(ImportersTest.class.getResource("/pytorch/recurrent.npz").toURI());
     try (NpzFile.Reader r = NpzFile.read(p)) {
       for (NpzEntry e : r.introspect()) {
@@ -34,11 +31,6 @@ class ImportersTest {
         npz.put(e.getName(), Tensor.wrap(a.asFloatArray(), shape));
       }
     }
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
   }
 
   static Map<String, Tensor> stateDict(String module) {

@@ -8,8 +8,6 @@ import io.github.seqkernels.reference.ScalarGemm;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -19,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * each of the three ways the CPU runs a call (one folded product, big products one at a time, small
  * ones split across the pool). Tolerance: {@link GemmTest#within}.
  */
-class MatMulTest {
+class MatMulTest extends CpuBackendTest {
   /** Shapes of a and b; {@code permuted}: a is stored with its last two batch/row dims swapped. */
   record Case(String name, long[] a, long[] b, boolean permuted) {
     @Override
@@ -31,18 +29,6 @@ class MatMulTest {
           + Arrays.toString(b)
           + (permuted ? " perm" : "");
     }
-  }
-
-  static Backend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = Backend.create("cpu", 2);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
   }
 
   static Case c(String name, long[] a, long[] b) {

@@ -5,24 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.github.seqkernels.internal.RecurrentShape.Kind;
 import io.github.seqkernels.reference.ScalarRecurrent;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The named cases of shared/cases/recurrent.md with their exact values (|a-b| <= 1e-6). */
-class RecurrentCasesTest {
+class RecurrentCasesTest extends CpuBackendTest {
   static final float T = 1e-6f;
-  static Backend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = Backend.create("cpu", 2);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
-  }
 
   record Out(float[] y, float[] yH, float[] yC) {}
 
@@ -32,13 +19,7 @@ class RecurrentCasesTest {
     int dirs = o.direction().count();
     Tensor y = Tensor.allocate(s, dirs, b, h), yH = Tensor.allocate(dirs, b, h);
     Tensor yC = kind == Kind.LSTM ? Tensor.allocate(dirs, b, h) : null;
-    RecurrentOp op =
-        switch (kind) {
-          case LSTM -> backend.lstm();
-          case GRU -> backend.gru();
-          case RNN -> backend.rnn();
-        };
-    op.forward(in, o, new RecurrentOutputs(y, yH, yC));
+    kind.on(backend).forward(in, o, new RecurrentOutputs(y, yH, yC));
     ScalarRecurrent.Result ref = ScalarRecurrent.run(kind, in, o);
     Check.close(kind + " y", ref.y(), y.toArray(), 1e-6, 1e-5);
     Check.close(kind + " y_h", ref.yH(), yH.toArray(), 1e-6, 1e-5);

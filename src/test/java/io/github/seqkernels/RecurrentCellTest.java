@@ -3,25 +3,11 @@ package io.github.seqkernels;
 import io.github.seqkernels.internal.RecurrentShape.Kind;
 import io.github.seqkernels.reference.ScalarRecurrent;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Cells stepped in a loop, state carried in place, equal the layer over the whole sequence. */
-class RecurrentCellTest {
-  static Backend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = Backend.create("cpu", 2);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
-  }
-
+class RecurrentCellTest extends CpuBackendTest {
   @ParameterizedTest
   @EnumSource(Kind.class)
   void steppedCellEqualsTheLayer(Kind kind) {

@@ -8,8 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * peepholes, clip and initial states, and every activation. All (H, I, S) triples run; the other
  * axes rotate so each meets every size.
  */
-class RecurrentGridTest {
+class RecurrentGridTest extends CpuBackendTest {
   record Case(
       Kind kind,
       int h,
@@ -59,18 +57,6 @@ class RecurrentGridTest {
           + (inputForget ? " input_forget" : "")
           + (acts == null ? "" : " " + acts);
     }
-  }
-
-  static Backend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = Backend.create("cpu", 2);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
   }
 
   static final String[] ALL_ACTS = {
@@ -128,14 +114,6 @@ class RecurrentGridTest {
     return cases.stream();
   }
 
-  static RecurrentOp op(Kind kind) {
-    return switch (kind) {
-      case LSTM -> backend.lstm();
-      case GRU -> backend.gru();
-      case RNN -> backend.rnn();
-    };
-  }
-
   @ParameterizedTest(name = "{0}")
   @MethodSource("grid")
   void matchesControl(Case c) {
@@ -183,7 +161,7 @@ class RecurrentGridTest {
         c.layout == 0 ? new long[] {c.s, dirs, c.b, c.h} : new long[] {c.b, c.s, dirs, c.h};
     Tensor y = Tensor.allocate(yShape), yH = Tensor.allocate(st);
     Tensor yC = c.kind == Kind.LSTM ? Tensor.allocate(st) : null;
-    op(c.kind).forward(in, o, new RecurrentOutputs(y, yH, yC));
+    c.kind.on(backend).forward(in, o, new RecurrentOutputs(y, yH, yC));
 
     ScalarRecurrent.Result ref = ScalarRecurrent.run(c.kind, in, o);
     // A gate sums I + H float32 products, then passes through up to S steps of recurrence;

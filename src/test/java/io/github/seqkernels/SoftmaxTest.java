@@ -4,26 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.github.seqkernels.reference.ScalarReference;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Softmax against the float64 control: awkward row lengths, every axis, scale, log, strides. */
-class SoftmaxTest {
-  static Backend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = Backend.create("cpu", 2);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
-  }
-
+class SoftmaxTest extends CpuBackendTest {
   @ParameterizedTest(name = "n={0}")
   @ValueSource(ints = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 127, 129, 1025, 2049})
   void rowLengthsAcrossVectorWidths(int n) {

@@ -7,24 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Bad input: an IllegalArgumentException naming argument, rule and value; outputs untouched. */
-class ValidationTest {
-  static Backend backend;
-
-  @BeforeAll
-  static void open() {
-    backend = Backend.create("cpu", 2);
-  }
-
-  @AfterAll
-  static void close() {
-    backend.close();
-  }
-
+class ValidationTest extends CpuBackendTest {
   static final float SENTINEL = 12345f;
 
   /** Runs one attention call with q [1,2,3,4]-ish defaults that {@code edit} may change. */

@@ -9,7 +9,6 @@ import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Mask;
 import io.github.seqkernels.MatMulOp;
 import io.github.seqkernels.RecurrentInputs;
-import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.RecurrentOutputs;
 import io.github.seqkernels.SoftmaxOptions;
@@ -284,19 +283,14 @@ final class RunCommand {
       float[] yH = new float[Math.toIntExact(dirs * b * h)];
       float[] yC = lstm ? new float[yH.length] : null;
       try (Backend be = io.open()) {
-        RecurrentOp op =
-            switch (kind) {
-              case LSTM -> be.lstm();
-              case GRU -> be.gru();
-              case RNN -> be.rnn();
-            };
-        op.forward(
-            ri,
-            o,
-            new RecurrentOutputs(
-                Tensor.wrap(y, yShape),
-                Tensor.wrap(yH, st),
-                yC == null ? null : Tensor.wrap(yC, st)));
+        kind.on(be)
+            .forward(
+                ri,
+                o,
+                new RecurrentOutputs(
+                    Tensor.wrap(y, yShape),
+                    Tensor.wrap(yH, st),
+                    yC == null ? null : Tensor.wrap(yC, st)));
       }
       List<Npz.Out> outs = new ArrayList<>();
       outs.add(new Npz.Out("Y", y, yShape));

@@ -354,12 +354,7 @@ final class SelfCheck implements Callable<Integer> {
     }
     float[] y = new float[s * dirs * b * h];
     RecurrentOutputs out = new RecurrentOutputs(Tensor.wrap(y, s, dirs, b, h), null, null);
-    RecurrentOp op =
-        switch (kind) {
-          case LSTM -> be.lstm();
-          case GRU -> be.gru();
-          case RNN -> be.rnn();
-        };
+    RecurrentOp op = kind.on(be);
     RecurrentInputs call = in;
     double ms = time(() -> op.forward(call, o, out));
     double[] ref = ScalarRecurrent.run(kind, in, o).y();

@@ -3,7 +3,9 @@ package io.github.seqkernels.internal;
 import static io.github.seqkernels.internal.AttentionShape.fail;
 
 import io.github.seqkernels.Activation;
+import io.github.seqkernels.Backend;
 import io.github.seqkernels.RecurrentInputs;
+import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.RecurrentOutputs;
 import io.github.seqkernels.Tensor;
@@ -35,6 +37,15 @@ public final class RecurrentShape {
       this.activations = activations;
       this.blocks = blocks;
       this.defaults = defaults;
+    }
+
+    /** This operator on {@code backend}: its lstm(), gru() or rnn(). */
+    public RecurrentOp on(Backend backend) {
+      return switch (this) {
+        case LSTM -> backend.lstm();
+        case GRU -> backend.gru();
+        case RNN -> backend.rnn();
+      };
     }
   }
 
