@@ -1,5 +1,6 @@
 package io.github.seqkernels;
 
+import io.github.seqkernels.internal.Erf;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,7 +12,10 @@ import java.util.List;
  * LeakyRelu x or alpha·x  ThresholdedRelu x if x > alpha else 0
  * ScaledTanh alpha·tanh(beta·x)                   HardSigmoid max(0, min(1, alpha·x + beta))
  * Elu x or alpha·(exp(x) - 1)   Softsign x / (1 + |x|)   Softplus log(1 + exp(x))
+ * Gelu x·Φ(x)             GeluTanh x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
  * </pre>
+ *
+ * <p>The last two are for the Transformer layers ({@link LinearOp}, {@link ElementwiseOp}).
  */
 public record Activation(Kind kind, float alpha, float beta) {
   public enum Kind {
@@ -25,7 +29,11 @@ public record Activation(Kind kind, float alpha, float beta) {
     HARD_SIGMOID("HardSigmoid", 2),
     ELU("Elu", 1),
     SOFTSIGN("Softsign", 0),
-    SOFTPLUS("Softplus", 0);
+    SOFTPLUS("Softplus", 0),
+    /** GELU, exact: x·Φ(x) = x/2·(1 + erf(x/√2)) (ONNX Gelu, PyTorch approximate='none'). */
+    GELU("Gelu", 0),
+    /** GELU, tanh form: x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (approximate='tanh'). */
+    GELU_TANH("GeluTanh", 0);
 
     final String onnxName;
 
@@ -100,6 +108,7 @@ public record Activation(Kind kind, float alpha, float beta) {
       case ELU -> x >= 0 ? x : alpha * (float) Math.expm1(x);
       case SOFTSIGN -> x / (1f + Math.abs(x));
       case SOFTPLUS -> (float) softplus(x);
+      case GELU, GELU_TANH -> (float) applyExact(x);
     };
   }
 
@@ -118,6 +127,9 @@ public record Activation(Kind kind, float alpha, float beta) {
       case ELU -> x >= 0 ? x : a * Math.expm1(x);
       case SOFTSIGN -> x / (1 + Math.abs(x));
       case SOFTPLUS -> softplus(x);
+      case GELU -> 0.5 * x * (1 + Erf.erf(x / Math.sqrt(2)));
+      case GELU_TANH ->
+          0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
     };
   }
 

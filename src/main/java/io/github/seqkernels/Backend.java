@@ -52,6 +52,21 @@ public interface Backend extends AutoCloseable {
   /** numpy / ONNX MatMul with broadcast batch dims. */
   MatMulOp matmul();
 
+  /** {@code nn.Linear}: x·wᵀ + b, optionally fused with an activation. */
+  LinearOp linear();
+
+  /** LayerNorm over the last axis, optionally of {@code x + residual}. */
+  LayerNormOp layerNorm();
+
+  /** Activations (GELU among them) elementwise, and the broadcasting residual add. */
+  ElementwiseOp elementwise();
+
+  /** Embedding lookup by row ids. */
+  EmbeddingOp embedding();
+
+  /** Conv1d with stride, padding, dilation and groups. */
+  Conv1dOp conv1d();
+
   @Override
   void close();
 

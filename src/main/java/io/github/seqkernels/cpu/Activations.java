@@ -31,6 +31,39 @@ final class Activations {
       case SOFTPLUS ->
           x.max(0f)
               .add(x.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+      case GELU -> x.mul(0.5f).mul(erf(x.mul(0.70710678f)).add(1f));
+      case GELU_TANH ->
+          x.mul(0.5f)
+              .mul(
+                  x.mul(x)
+                      .mul(x)
+                      .mul(0.044715f)
+                      .add(x)
+                      .mul(0.7978845608f)
+                      .lanewise(VectorOperators.TANH)
+                      .add(1f));
     };
+  }
+
+  /**
+   * erf in float32 (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7): {@code 1 - t·(a1 +
+   * t·(a2 + ...))·exp(-x²)} with {@code t = 1/(1 + p·|x|)}, sign restored.
+   */
+  static FloatVector erf(FloatVector x) {
+    FloatVector a = x.abs();
+    FloatVector t = FloatVector.broadcast(SPECIES, 1f).div(a.mul(0.3275911f).add(1f));
+    FloatVector poly =
+        t.mul(1.061405429f)
+            .add(-1.453152027f)
+            .mul(t)
+            .add(1.421413741f)
+            .mul(t)
+            .add(-0.284496736f)
+            .mul(t)
+            .add(0.254829592f)
+            .mul(t);
+    FloatVector e = a.mul(a).neg().lanewise(VectorOperators.EXP);
+    FloatVector r = poly.mul(e).neg().add(1f);
+    return r.blend(r.neg(), x.compare(VectorOperators.LT, 0f));
   }
 }

@@ -2,7 +2,12 @@ package io.github.seqkernels.cpu;
 
 import io.github.seqkernels.AttentionOp;
 import io.github.seqkernels.Backend;
+import io.github.seqkernels.Conv1dOp;
+import io.github.seqkernels.ElementwiseOp;
+import io.github.seqkernels.EmbeddingOp;
 import io.github.seqkernels.GemmOp;
+import io.github.seqkernels.LayerNormOp;
+import io.github.seqkernels.LinearOp;
 import io.github.seqkernels.MatMulOp;
 import io.github.seqkernels.RecurrentCell;
 import io.github.seqkernels.RecurrentOp;
@@ -20,6 +25,11 @@ public final class CpuBackend implements Backend {
   private final CpuRecurrent lstm, gru, rnn;
   private final CpuGemm gemm;
   private final CpuMatMul matmul;
+  private final CpuElementwise elementwise;
+  private final CpuLinear linear;
+  private final CpuLayerNorm layerNorm;
+  private final CpuEmbedding embedding;
+  private final CpuConv1d conv1d;
 
   public CpuBackend(int threads) {
     if (threads < 1) throw new IllegalArgumentException("threads: must be >= 1, got " + threads);
@@ -28,6 +38,11 @@ public final class CpuBackend implements Backend {
     this.attention = new CpuAttention(pool);
     this.gemm = new CpuGemm(pool);
     this.matmul = new CpuMatMul(pool, gemm);
+    this.elementwise = new CpuElementwise(pool);
+    this.linear = new CpuLinear(matmul, elementwise);
+    this.layerNorm = new CpuLayerNorm(pool);
+    this.embedding = new CpuEmbedding();
+    this.conv1d = new CpuConv1d(pool);
     this.lstm = new CpuRecurrent(pool, gemm, RecurrentShape.Kind.LSTM);
     this.gru = new CpuRecurrent(pool, gemm, RecurrentShape.Kind.GRU);
     this.rnn = new CpuRecurrent(pool, gemm, RecurrentShape.Kind.RNN);
@@ -101,6 +116,31 @@ public final class CpuBackend implements Backend {
   @Override
   public MatMulOp matmul() {
     return matmul;
+  }
+
+  @Override
+  public LinearOp linear() {
+    return linear;
+  }
+
+  @Override
+  public LayerNormOp layerNorm() {
+    return layerNorm;
+  }
+
+  @Override
+  public ElementwiseOp elementwise() {
+    return elementwise;
+  }
+
+  @Override
+  public EmbeddingOp embedding() {
+    return embedding;
+  }
+
+  @Override
+  public Conv1dOp conv1d() {
+    return conv1d;
   }
 
   @Override
