@@ -1,7 +1,13 @@
 package io.github.seqkernels;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.seqkernels.nn.MultiheadAttention;
 import io.github.seqkernels.nn.MultiheadAttentionOptions;
+import io.github.seqkernels.nn.TransformerDecoderLayer;
+import io.github.seqkernels.nn.TransformerEncoderLayer;
+import io.github.seqkernels.nn.TransformerLayerConfig;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -144,5 +150,131 @@ class TransformerPytorchTest extends CpuBackendTest {
         close("weights " + o, get("mha_cross.weights"), w);
       }
     }
+  }
+
+  static final MultiheadAttentionOptions PADDING =
+      MultiheadAttentionOptions.none()
+          .withKeyPaddingMask(
+              new boolean[] {false, false, true, false, false, false, false, false, true, true},
+              2,
+              5);
+
+  void encoder(String name, boolean normFirst, String act, float eps, boolean pad, boolean causal) {
+    TransformerLayerConfig c =
+        TransformerLayerConfig.of(12, 3, 20)
+            .withNormFirst(normFirst)
+            .withActivation(act)
+            .withLayerNormEps(eps);
+    MultiheadAttentionOptions o =
+        (pad
+                ? MultiheadAttentionOptions.none().withKeyPaddingMask(block("enc.key_padding_mask"))
+                : MultiheadAttentionOptions.none())
+            .withCausal(causal);
+    try (TransformerEncoderLayer layer =
+        TransformerEncoderLayer.fromStateDict(backend, c, params(name, "out"))) {
+      Tensor x = get("enc.x"), out = Tensor.allocate(x.shape());
+      layer.forward(x, o, out);
+      close(name, get(name + ".out"), out);
+      layer.forward(x, o, out); // scratch reused
+      close(name + " again", get(name + ".out"), out);
+    }
+  }
+
+  @Test
+  void encoderPostNormReluWithPaddingMask() {
+    encoder("enc_post_relu", false, "relu", 1e-5f, true, false);
+  }
+
+  @Test
+  void encoderPostNormGeluBertEpsilonWithPaddingMask() {
+    encoder("enc_post_gelu", false, "gelu", 1e-12f, true, false);
+  }
+
+  @Test
+  void encoderPreNormReluCausal() {
+    encoder("enc_pre_relu", true, "relu", 1e-5f, false, true);
+  }
+
+  @Test
+  void encoderPreNormGeluPaddingAndCausal() {
+    encoder("enc_pre_gelu", true, "gelu", 1e-6f, true, true);
+  }
+
+  @Test
+  void encoderPaddingAsKeyLengthsGivesTheSameForSuffixPadding() {
+    // Batch entry 1 is padded at the end (keys 3, 4), entry 0 is not padded here.
+    boolean[] pad = {false, false, false, false, false, false, false, false, true, true};
+    TransformerLayerConfig c = TransformerLayerConfig.of(12, 3, 20);
+    try (TransformerEncoderLayer layer =
+        TransformerEncoderLayer.fromStateDict(backend, c, params("enc_post_relu", "out"))) {
+      Tensor x = get("enc.x"), a = Tensor.allocate(x.shape()), b = Tensor.allocate(x.shape());
+      layer.forward(x, MultiheadAttentionOptions.none().withKeyPaddingMask(pad, 2, 5), a);
+      layer.forward(x, new int[] {5, 3}, false, b);
+      Check.close("lengths vs mask", Check.toDouble(a.toArray()), b.toArray(), 1e-6, 1e-6);
+    }
+  }
+
+  @Test
+  void stateDictErrorsNameTheEntry() {
+    TransformerLayerConfig c = TransformerLayerConfig.of(12, 3, 20);
+    Map<String, Tensor> sd = params("enc_post_relu", "out");
+    sd.remove("linear2.bias");
+    sd.put("linear2.bais", get("enc_post_relu.linear2.bias"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TransformerEncoderLayer.fromStateDict(backend, c, sd));
+    assertTrue(e.getMessage().contains("linear2.bais"), e.getMessage());
+    sd.remove("linear2.bais");
+    sd.remove("norm2.weight");
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TransformerEncoderLayer.fromStateDict(backend, c, sd));
+    assertTrue(e.getMessage().contains("missing 'norm2.weight'"), e.getMessage());
+    Map<String, Tensor> wide = params("enc_post_relu", "out");
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                TransformerEncoderLayer.fromStateDict(
+                    backend, TransformerLayerConfig.of(12, 3, 21), wide));
+    assertTrue(e.getMessage().startsWith("linear1.weight: shape must be [21, 12]"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                TransformerEncoderLayer.fromStateDict(
+                    backend, TransformerLayerConfig.of(12, 5, 20), wide));
+    assertTrue(e.getMessage().contains("divisible"), e.getMessage());
+  }
+
+  void decoder(String name, boolean normFirst, String act) {
+    TransformerLayerConfig c =
+        TransformerLayerConfig.of(12, 3, 20).withNormFirst(normFirst).withActivation(act);
+    try (TransformerDecoderLayer layer =
+        TransformerDecoderLayer.fromStateDict(backend, c, params(name, "out"), "")) {
+      Tensor tgt = get("dec.tgt"), mem = get("dec.memory"), out = Tensor.allocate(tgt.shape());
+      MultiheadAttentionOptions self = MultiheadAttentionOptions.none().withCausal(true);
+      layer.forward(
+          tgt,
+          mem,
+          self,
+          MultiheadAttentionOptions.none().withKeyPaddingMask(block("dec.memory_key_padding_mask")),
+          out);
+      close(name, get(name + ".out"), out);
+      layer.forward(tgt, mem, self, MultiheadAttentionOptions.none().withKeyLengths(7, 4), out);
+      close(name + " memory lengths", get(name + ".out"), out);
+    }
+  }
+
+  @Test
+  void decoderPostNormCausalWithMemoryPadding() {
+    decoder("dec_post", false, "relu");
+  }
+
+  @Test
+  void decoderPreNormGeluCausalWithMemoryPadding() {
+    decoder("dec_pre", true, "gelu");
   }
 }
