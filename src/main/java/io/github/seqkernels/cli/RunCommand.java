@@ -33,7 +33,12 @@ import picocli.CommandLine.Option;
       RunCommand.Gru.class,
       RunCommand.Rnn.class,
       RunCommand.Gemm.class,
-      RunCommand.MatMul.class
+      RunCommand.MatMul.class,
+      NnCommands.Mha.class,
+      NnCommands.EncoderLayer.class,
+      NnCommands.DecoderLayer.class,
+      NnCommands.Additive.class,
+      NnCommands.Luong.class
     },
     mixinStandardHelpOptions = true)
 final class RunCommand {
