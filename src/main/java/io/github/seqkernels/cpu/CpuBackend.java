@@ -39,7 +39,7 @@ public final class CpuBackend implements Backend {
     this.gemm = new CpuGemm(pool);
     this.matmul = new CpuMatMul(pool, gemm);
     this.elementwise = new CpuElementwise(pool);
-    this.linear = new CpuLinear(matmul, elementwise);
+    this.linear = new CpuLinear(pool, matmul, elementwise);
     this.layerNorm = new CpuLayerNorm(pool);
     this.embedding = new CpuEmbedding();
     this.conv1d = new CpuConv1d(pool);

@@ -2,7 +2,7 @@ package io.github.seqkernels.cpu;
 
 import io.github.seqkernels.LayerNormOp;
 import io.github.seqkernels.Tensor;
-import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.LayerShape;
 import io.github.seqkernels.internal.WorkerPool;
 
 /** LayerNorm over the last axis on the CPU, rows split across the pool. */
@@ -16,24 +16,8 @@ final class CpuLayerNorm implements LayerNormOp {
   @Override
   public void forward(
       Tensor x, Tensor residual, Tensor scale, Tensor bias, float epsilon, Tensor y) {
-    AttentionShape.requireNonNull("x", x);
-    AttentionShape.requireNonNull("scale", scale);
-    AttentionShape.requireNonNull("y", y);
-    if (x.rank() < 1) AttentionShape.fail("x: rank must be >= 1, got 0");
-    AttentionShape.requireSameShape("y", y, x);
-    if (residual != null) AttentionShape.requireSameShape("residual", residual, x);
+    LayerShape.layerNorm(x, residual, scale, bias, epsilon, y, pool.anyWorker());
     long e = x.size(x.rank() - 1);
-    if (scale.rank() != 1 || scale.size(0) != e) {
-      AttentionShape.fail(
-          "scale: must be [" + e + "], got " + java.util.Arrays.toString(scale.shape()));
-    }
-    if (bias != null && (bias.rank() != 1 || bias.size(0) != e)) {
-      AttentionShape.fail(
-          "bias: must be [" + e + "], got " + java.util.Arrays.toString(bias.shape()));
-    }
-    if (!(epsilon >= 0) || Float.isInfinite(epsilon)) {
-      AttentionShape.fail("epsilon: must be finite and >= 0, got " + epsilon);
-    }
     long[] shape = x.shape();
     long rows = e == 0 ? 0 : x.numel() / e;
     int pieces = (int) Math.min(rows, pool.parallelism() * 4L);
@@ -55,7 +39,7 @@ final class CpuLayerNorm implements LayerNormOp {
             }
             double mean = sum / n, var = 0;
             for (int j = 0; j < n; j++) var += (r[j] - mean) * (r[j] - mean);
-            double inv = 1 / Math.sqrt(var / n + epsilon);
+            double inv = var / n + epsilon > 0 ? 1 / Math.sqrt(var / n + epsilon) : 0;
             for (int j = 0; j < n; j++) {
               idx[idx.length - 1] = j;
               double v = (r[j] - mean) * inv * scale.get(j) + (bias == null ? 0 : bias.get(j));
