@@ -37,7 +37,7 @@ public final class ModelFiles {
               + fileName
               + " is not in "
               + cacheDir()
-              + "; run ci/fetch-models to fetch it (or give its path)");
+              + "; run ci/fetch-models to fetch it, or give its path (the CLI's --model)");
     }
     return p;
   }

@@ -12,7 +12,7 @@ import java.util.Map;
  * Silero VAD run by ONNX Runtime, the way its wrappers call it: chunks with the previous chunk's
  * tail in front, the state output fed back as the next state input. The reference that {@link
  * SileroVad} is checked against. ONNX Runtime is not a dependency of the library (Maven scope
- * provided): call {@link #available()} before anything else here.
+ * provided): see that its classes are there before touching this class.
  */
 public final class OrtSileroVad implements AutoCloseable {
   private final OrtEnvironment env;
@@ -28,16 +28,6 @@ public final class OrtSileroVad implements AutoCloseable {
       session = env.createSession(model.toString(), so);
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime: cannot open " + model + ": " + e, e);
-    }
-  }
-
-  /** True when ONNX Runtime's classes are on the class path. */
-  public static boolean available() {
-    try {
-      Class.forName("ai.onnxruntime.OrtEnvironment", false, OrtSileroVad.class.getClassLoader());
-      return true;
-    } catch (ClassNotFoundException | LinkageError e) {
-      return false;
     }
   }
 
