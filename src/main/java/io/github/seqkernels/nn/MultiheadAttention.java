@@ -35,6 +35,9 @@ import java.util.Set;
  * last {@link MultiheadAttentionOptions} object, so repeated calls of one shape allocate nothing
  * but what the operators do.
  *
+ * <p>PyTorch's default layout (batch_first=False, {@code [S, B, E]}) is passed as {@code
+ * t.permute(1, 0, 2)} views: every argument may have any strides.
+ *
  * <p>Differences from PyTorch: a query that sees no key gets a zero context (so {@code out} is the
  * output bias there) and zero weights, where PyTorch returns NaN. {@code add_bias_kv}, {@code
  * add_zero_attn} and dropout are not supported.
