@@ -60,6 +60,7 @@ public final class MultiheadAttention implements AutoCloseable {
   private final DerivedOptions derived = new DerivedOptions(AttentionOptions.defaults());
   private final Tensor invHeads;
   private Scratch scratch;
+  private Tensor lastWeights, lastFlat; // the mean weights' [B, Sq·Sk] view, kept while the same
 
   private MultiheadAttention(
       Backend backend,
@@ -369,7 +370,11 @@ public final class MultiheadAttention implements AutoCloseable {
 
     // Head mean of the weights: [B, Sq·Sk, H] · (1/H) -> [B, Sq·Sk].
     if (weights != null && !perHead) {
-      Tensor flat = foldLast2(weights);
+      if (weights != lastWeights) {
+        lastFlat = foldLast2(weights);
+        lastWeights = weights;
+      }
+      Tensor flat = lastFlat;
       if (flat != null) {
         backend.matmul().forward(s.perHeadT, invHeads, flat);
       } else {
@@ -387,6 +392,7 @@ public final class MultiheadAttention implements AutoCloseable {
   public synchronized void close() {
     if (scratch != null) scratch.close();
     scratch = null;
+    lastWeights = lastFlat = null;
     for (Tensor t : owned) t.close();
     owned.clear();
   }
