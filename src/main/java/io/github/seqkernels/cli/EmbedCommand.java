@@ -67,8 +67,8 @@ final class EmbedCommand implements Callable<Integer> {
     if (check && !ortAvailable()) {
       throw new IllegalArgumentException(
           "--check: ONNX Runtime is not on the class path (add"
-              + " com.microsoft.onnxruntime:onnxruntime:1.22.0; with ci/seqkernels, set"
-              + " SEQKERNELS_CLASSPATH to its jar)");
+              + " com.microsoft.onnxruntime:onnxruntime:1.22.0; ci/seqkernels adds it from the"
+              + " local Maven repository when it is there)");
     }
     for (int i = 0; i < texts.size(); i++) {
       if (texts.get(i).isEmpty()) {

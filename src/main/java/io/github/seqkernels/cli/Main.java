@@ -18,7 +18,13 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Attention and recurrent-cell kernels for sequence models.",
-    subcommands = {Main.Info.class, RunCommand.class, SelfCheck.class, EmbedCommand.class})
+    subcommands = {
+      Main.Info.class,
+      RunCommand.class,
+      SelfCheck.class,
+      VadCommand.class,
+      EmbedCommand.class
+    })
 public final class Main implements Runnable {
   /** Held so that the level set here is not lost with a collected logger. */
   private static final Logger LIBRARY_LOG = Logger.getLogger("io.github.seqkernels");
@@ -107,8 +113,21 @@ public final class Main implements Runnable {
       try (Backend cpu = Backend.create("cpu", cores)) {
         System.out.println("backends: cpu      available: " + cpu.description());
       }
-      System.out.println("          cuda     not built into this version");
-      System.out.println("          auto     -> cpu");
+      io.github.seqkernels.cuda.CudaDriver.Availability gpu =
+          io.github.seqkernels.cuda.CudaDriver.probe();
+      String incomplete = io.github.seqkernels.cuda.CudaBackend.whyNotComplete();
+      if (!gpu.available()) {
+        System.out.println("          cuda     not available: " + gpu.reason());
+      } else {
+        try (Backend cuda = io.github.seqkernels.cuda.CudaBackend.open()) {
+          System.out.println("          cuda     " + cuda.description());
+        } catch (RuntimeException e) {
+          System.out.println("          cuda     failed to load: " + e.getMessage());
+        }
+      }
+      if (incomplete != null) System.out.println("          cuda     incomplete: " + incomplete);
+      System.out.println(
+          "          auto     -> " + (gpu.available() && incomplete == null ? "cuda" : "cpu"));
     }
   }
 }

@@ -591,9 +591,12 @@ public final class MiniLm implements AutoCloseable {
             "tokens.lengths[" + b + "] = " + t.lengths[b] + " must be in [1, " + t.length + "]");
       }
     }
-    // Ids are checked by embedding(), type ids here since the table is small and its message
-    // would name the wrong argument.
+    // Checked here rather than by embedding(), whose message would name its own argument.
     for (int i = 0; i < n; i++) {
+      if (t.ids[i] < 0 || t.ids[i] >= wordTable.size(0)) {
+        throw new IllegalArgumentException(
+            "tokens.ids[" + i + "]: must be in [0, " + wordTable.size(0) + "), got " + t.ids[i]);
+      }
       if (t.typeIds[i] < 0 || t.typeIds[i] >= typeTable.size(0)) {
         throw new IllegalArgumentException(
             "tokens.typeIds["

@@ -283,7 +283,7 @@ class MiniLmTest {
     MiniLm.Tokens badId =
         new MiniLm.Tokens(1, 4, new int[] {101, 30522, 1, 102}, ok.typeIds(), ok.lengths(), null);
     e = assertThrows(IllegalArgumentException.class, () -> model.forward(badId));
-    assertEquals("ids[1]: must be in [0, 30522), got 30522", e.getMessage());
+    assertEquals("tokens.ids[1]: must be in [0, 30522), got 30522", e.getMessage());
     MiniLm.Tokens short_ =
         new MiniLm.Tokens(2, 4, ok.ids(), ok.typeIds(), new int[] {4, 4}, ok.tokens());
     e = assertThrows(IllegalArgumentException.class, () -> model.forward(short_));
