@@ -28,12 +28,16 @@ public final class CudaBackend implements Backend {
   private final DeviceMemoryPool pool;
   private final CudaSoftmax softmax;
   private final CudaAttention attention;
+  private final CudaGemm gemm;
+  private final CudaMatMul matmul;
 
   public CudaBackend(KernelLauncher launcher) {
     this.launcher = launcher;
     this.pool = new DeviceMemoryPool(launcher);
     this.softmax = new CudaSoftmax(this);
     this.attention = new CudaAttention(this);
+    this.gemm = new CudaGemm(this);
+    this.matmul = new CudaMatMul(this);
   }
 
   /**
@@ -48,8 +52,6 @@ public final class CudaBackend implements Backend {
           "lstmCell",
           "gruCell",
           "rnnCell",
-          "gemm",
-          "matmul",
           "linear",
           "layerNorm",
           "elementwise",
@@ -79,6 +81,7 @@ public final class CudaBackend implements Backend {
       // Load every module now, so that a module the driver refuses fails here, not mid-model.
       launcher.function("softmax", "softmax_rows_f32");
       launcher.function("attention", "attention_fwd_f32");
+      launcher.function("gemm", "gemm_f32");
     } catch (CudaException e) {
       be.close();
       throw e;
@@ -162,12 +165,12 @@ public final class CudaBackend implements Backend {
 
   @Override
   public GemmOp gemm() {
-    throw missing("gemm");
+    return gemm;
   }
 
   @Override
   public MatMulOp matmul() {
-    throw missing("matmul");
+    return matmul;
   }
 
   @Override
