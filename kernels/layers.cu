@@ -27,7 +27,9 @@ extern "C" __global__ __launch_bounds__(256) void layernorm_f32(const float* x, 
     float d = x[base + j] + (res ? res[base + j] : 0.f) - mean;
     v += d * d;
   }
-  const float inv = 1.f / sqrtf(sk_block_reduce(v, scratch, false) / e + eps);
+  // No spread and eps 0 is 0/0: the row normalises to 0 (y = bias), never NaN.
+  const float den = sk_block_reduce(v, scratch, false) / e + eps;
+  const float inv = den > 0.f ? 1.f / sqrtf(den) : 0.f;
 
   for (int j = threadIdx.x; j < e; j += blockDim.x) {
     float r = x[base + j] + (res ? res[base + j] : 0.f);

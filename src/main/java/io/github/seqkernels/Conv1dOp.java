@@ -10,9 +10,9 @@ package io.github.seqkernels;
  * with zeros outside the signal.
  *
  * <p>Shapes: x {@code [B, C, L]}, w {@code [O, C/groups, K]}, bias {@code [O]} or null, y {@code
- * [B, O, Lout]} with {@code Lout = options.outputLength(L, K)} (at least 1); C and O divisible by
- * groups. y must not overlap x. Any strides. Bad input throws {@link IllegalArgumentException}
- * before anything is written.
+ * [B, O, Lout]} with {@code Lout = options.outputLength(L, K)} (at least 1); K at least 1; C and O
+ * divisible by groups. y must not overlap x. Any strides. Bad input throws {@link
+ * IllegalArgumentException} before anything is written.
  */
 public interface Conv1dOp {
   void forward(Tensor x, Tensor w, Tensor bias, Conv1dOptions options, Tensor y);

@@ -31,8 +31,14 @@ public record Conv1dOptions(int stride, int padBegin, int padEnd, int dilation, 
     return new Conv1dOptions(stride, padBegin, padEnd, dilation, g);
   }
 
-  /** Output length for an input of length {@code length} and a kernel of {@code kernel} taps. */
+  /**
+   * Output length for an input of length {@code length} and a kernel of {@code kernel} taps: {@code
+   * floor((length + padBegin + padEnd - dilation·(kernel - 1) - 1) / stride) + 1}, which is 0 or
+   * less when the dilated kernel is longer than the padded signal (floor, not Java's truncation
+   * toward zero, which would turn a span one short of the kernel into one output).
+   */
   public long outputLength(long length, long kernel) {
-    return (length + padBegin + padEnd - (long) dilation * (kernel - 1) - 1) / stride + 1;
+    long span = length + padBegin + padEnd - (long) dilation * (kernel - 1) - 1;
+    return Math.floorDiv(span, (long) stride) + 1;
   }
 }

@@ -8,8 +8,9 @@ package io.github.seqkernels;
  * y = (r - mean(r)) / sqrt(var(r) + epsilon) · scale + bias
  * </pre>
  *
- * with the biased variance. {@code residual} (null for none) is the skip connection of a
- * Transformer's post-norm block, added in the same pass: {@code LayerNorm(x + sublayer(x))}.
+ * with the biased variance. A row with no spread and epsilon 0 (0/0) normalises to 0, so y = bias
+ * there rather than NaN. {@code residual} (null for none) is the skip connection of a Transformer's
+ * post-norm block, added in the same pass: {@code LayerNorm(x + sublayer(x))}.
  *
  * <p>Shapes: x, residual and y the same shape {@code [..., E]}; scale and bias {@code [E]} (bias
  * may be null). y may be x or residual. Any strides. Bad input throws {@link

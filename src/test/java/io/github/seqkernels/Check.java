@@ -73,6 +73,24 @@ final class Check {
     close(what, expected, actual, 1e-5, 1e-4);
   }
 
+  /**
+   * A tensor holding {@code data} (row-major) in memory laid out with the dims reversed, viewed
+   * back by permute: the same logical values with no unit stride on the last dim (rank >= 2), so
+   * kernels meet their general-stride paths.
+   */
+  static Tensor reversed(float[] data, long... shape) {
+    int r = shape.length;
+    long[] rs = new long[r];
+    int[] order = new int[r];
+    for (int d = 0; d < r; d++) {
+      rs[d] = shape[r - 1 - d];
+      order[d] = r - 1 - d;
+    }
+    Tensor t = Tensor.wrap(new float[Math.max(1, data.length)], rs).permute(order);
+    t.copyFrom(data);
+    return t;
+  }
+
   static double[] toDouble(float... a) {
     double[] d = new double[a.length];
     for (int i = 0; i < a.length; i++) d[i] = a[i];

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Attention and recurrent-cell kernels for sequence models.",
-    subcommands = {Main.Info.class, RunCommand.class, SelfCheck.class})
+    subcommands = {Main.Info.class, RunCommand.class, SelfCheck.class, VadCommand.class})
 public final class Main implements Runnable {
   /** Held so that the level set here is not lost with a collected logger. */
   private static final Logger LIBRARY_LOG = Logger.getLogger("io.github.seqkernels");

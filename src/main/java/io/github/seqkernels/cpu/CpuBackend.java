@@ -39,10 +39,10 @@ public final class CpuBackend implements Backend {
     this.gemm = new CpuGemm(pool);
     this.matmul = new CpuMatMul(pool, gemm);
     this.elementwise = new CpuElementwise(pool);
-    this.linear = new CpuLinear(matmul, elementwise);
+    this.linear = new CpuLinear(pool, gemm);
     this.layerNorm = new CpuLayerNorm(pool);
     this.embedding = new CpuEmbedding();
-    this.conv1d = new CpuConv1d(pool);
+    this.conv1d = new CpuConv1d(pool, gemm);
     this.lstm = new CpuRecurrent(pool, gemm, RecurrentShape.Kind.LSTM);
     this.gru = new CpuRecurrent(pool, gemm, RecurrentShape.Kind.GRU);
     this.rnn = new CpuRecurrent(pool, gemm, RecurrentShape.Kind.RNN);

@@ -2,37 +2,41 @@ package io.github.seqkernels.cpu;
 
 import io.github.seqkernels.EmbeddingOp;
 import io.github.seqkernels.Tensor;
-import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.LayerShape;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
-/** Embedding rows copied on the calling thread (a lookup is memory-bound and small). */
+/**
+ * Embedding rows copied on the calling thread: a lookup moves E floats per id and computes nothing,
+ * so it is bound by memory and a pool hand-off would cost more than it saves at the sizes of a
+ * Transformer's input (a few thousand rows). A row with unit stride in both table and y is one bulk
+ * {@link MemorySegment#copy}; other layouts go element by element.
+ */
 final class CpuEmbedding implements EmbeddingOp {
+  private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
   @Override
   public void forward(Tensor table, int[] ids, Tensor y) {
-    AttentionShape.requireNonNull("table", table);
-    AttentionShape.requireNonNull("ids", ids);
-    AttentionShape.requireNonNull("y", y);
-    if (table.rank() != 2) AttentionShape.fail("table: must be [V, E], got rank " + table.rank());
-    long v = table.size(0), e = table.size(1);
-    if (y.rank() < 1 || y.size(y.rank() - 1) != e) {
-      AttentionShape.fail(
-          "y: last dim must be E = " + e + ", got " + java.util.Arrays.toString(y.shape()));
-    }
-    if (y.numel() != ids.length * e) {
-      AttentionShape.fail(
-          "y: must hold ids.length = " + ids.length + " rows, has " + (e == 0 ? 0 : y.numel() / e));
-    }
+    LayerShape.embedding(table, ids, y);
+    long e = table.size(1);
+    if (e == 0) return;
+    int r = y.rank();
+    MemorySegment ts = table.segment(), ys = y.segment();
+    long ts0 = table.stride(0), ts1 = table.stride(1), yst = y.stride(r - 1);
+    boolean bulk = ts1 == 1 && yst == 1;
     for (int i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= v) {
-        AttentionShape.fail("ids[" + i + "]: must be in [0, " + v + "), got " + ids[i]);
+      long src = table.offset() + ids[i] * ts0;
+      long dst = y.offset();
+      long rest = i;
+      for (int d = r - 2; d >= 0; d--) { // y's row i over its leading dims
+        dst += (rest % y.size(d)) * y.stride(d);
+        rest /= y.size(d);
       }
-    }
-    long[] shape = y.shape();
-    long[] idx = new long[shape.length];
-    for (int i = 0; i < ids.length; i++) {
-      CpuElementwise.unflatten(i * e, shape, idx);
-      for (int j = 0; j < e; j++) {
-        idx[idx.length - 1] = j;
-        y.set(table.get(ids[i], j), idx);
+      if (bulk) {
+        MemorySegment.copy(ts, src * Float.BYTES, ys, dst * Float.BYTES, e * Float.BYTES);
+      } else {
+        for (long j = 0; j < e; j++)
+          ys.setAtIndex(F32, dst + j * yst, ts.getAtIndex(F32, src + j * ts1));
       }
     }
   }

@@ -4,6 +4,7 @@ import static io.github.seqkernels.cpu.CpuVectors.LANES;
 import static io.github.seqkernels.cpu.CpuVectors.SPECIES;
 import static io.github.seqkernels.cpu.CpuVectors.roundUp;
 
+import io.github.seqkernels.Activation;
 import io.github.seqkernels.GemmOp;
 import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Tensor;
@@ -132,6 +133,7 @@ final class CpuGemm implements GemmOp {
   private int m, n, k, rowsPerBlock, rowBlocks, colGroups, packGroups, jc0, nc, panels;
   private float alpha, beta;
   private boolean useC;
+  private Activation epilogue; // applied to every element of Y as it is written; null for none
   private final WorkerPool.Task packTask = this::packPiece, blockTask = this::blockPiece;
 
   CpuGemm(WorkerPool pool) {
@@ -185,7 +187,7 @@ final class CpuGemm implements GemmOp {
     opB.tensor(b, o.transB() ? 1 : 0);
     opY.tensor(y, 0);
     if (c != null) opC.set(null, c.segment(), c.offset(), cStrides[0], cStrides[1]);
-    runParallel((int) mm, (int) nn, (int) ka, o.alpha(), o.beta(), c != null);
+    runParallel((int) mm, (int) nn, (int) ka, o.alpha(), o.beta(), c != null, null);
   }
 
   /**
@@ -214,7 +216,7 @@ final class CpuGemm implements GemmOp {
     opB.array(b, bOff, ldb, transB);
     opY.array(c, cOff, ldc, false);
     opC.set(c, null, cOff, ldc, 1);
-    runParallel(m, n, k, alpha, beta, beta != 0f);
+    runParallel(m, n, k, alpha, beta, beta != 0f, null);
   }
 
   /**
@@ -312,7 +314,8 @@ final class CpuGemm implements GemmOp {
   // Drivers
 
   /** The parallel driver: per column chunk, pack op(B) across the pool, then the blocks of C. */
-  private void runParallel(int m, int n, int k, float alpha, float beta, boolean useC) {
+  private void runParallel(
+      int m, int n, int k, float alpha, float beta, boolean useC, Activation f) {
     if (m == 0 || n == 0) {
       releaseOperands();
       return;
@@ -332,6 +335,7 @@ final class CpuGemm implements GemmOp {
     this.alpha = alpha;
     this.beta = beta;
     this.useC = useC;
+    this.epilogue = f;
     int threads = pool.parallelism();
     boolean small = (long) m * n * k < SMALL;
     int target = small || threads == 1 ? 1 : PIECES_PER_THREAD * threads;
@@ -388,6 +392,7 @@ final class CpuGemm implements GemmOp {
         q0 * NR * k,
         j0,
         j1,
+        epilogue,
         scratch[worker]);
   }
 
@@ -396,10 +401,21 @@ final class CpuGemm implements GemmOp {
    * products. The operands are copied, so the caller may reuse them.
    */
   synchronized void multiply(Operand a, Operand b, Operand y, int m, int n, int k) {
+    multiply(a, b, null, y, m, n, k, null);
+  }
+
+  /**
+   * {@code Y = f(op(A)·op(B) + C)} on operands, parallel over the pool: the Linear and Conv1d
+   * layers' path, with C a bias broadcast by its strides (0 along the broadcast dim) or null, and
+   * the activation f (or none) applied as each element is written. The operands are copied.
+   */
+  synchronized void multiply(
+      Operand a, Operand b, Operand c, Operand y, int m, int n, int k, Activation f) {
     opA.set(a.arr, a.seg, a.off, a.rs, a.cs);
     opB.set(b.arr, b.seg, b.off, b.rs, b.cs);
     opY.set(y.arr, y.seg, y.off, y.rs, y.cs);
-    runParallel(m, n, k, 1f, 0f, false);
+    if (c != null) opC.set(c.arr, c.seg, c.off, c.rs, c.cs);
+    runParallel(m, n, k, 1f, 1f, c != null, f);
   }
 
   /**
@@ -439,7 +455,7 @@ final class CpuGemm implements GemmOp {
       if (packed == null) packB(b, k, j0, cols, bp, 0, s.line);
       for (int i0 = 0; i0 < m; i0 += rows) {
         int mb = Math.min(rows, m - i0);
-        rowBlock(a, useC ? c : null, y, alpha, beta, k, i0, mb, bp, 0, j0, j0 + cols, s);
+        rowBlock(a, useC ? c : null, y, alpha, beta, k, i0, mb, bp, 0, j0, j0 + cols, null, s);
       }
     }
   }
@@ -461,13 +477,14 @@ final class CpuGemm implements GemmOp {
       int bOff,
       int j0,
       int j1,
+      Activation f,
       Scratch s) {
     packA(a, k, i0, mb, s.ap, s.line);
     for (int jb = j0; jb < j1; jb += NB) {
       int nb = Math.min(NB, j1 - jb), ldc = roundUp(nb, NR);
       Arrays.fill(s.acc, 0, mb * ldc, 0f);
       macro(s.ap, mb, bp, bOff + (jb - j0) * k, nb, k, s.acc, ldc);
-      writeBack(y, c, alpha, beta, i0, mb, jb, nb, s.acc, ldc, s.line);
+      writeBack(y, c, alpha, beta, i0, mb, jb, nb, s.acc, ldc, f, s.line);
     }
   }
 
@@ -672,6 +689,7 @@ final class CpuGemm implements GemmOp {
       int nb,
       float[] acc,
       int ldc,
+      Activation f,
       float[] line) {
     int vn = SPECIES.loopBound(nb);
     FloatVector av = FloatVector.broadcast(SPECIES, alpha);
@@ -704,6 +722,11 @@ final class CpuGemm implements GemmOp {
           bv.fma(FloatVector.fromArray(SPECIES, line, j), x).intoArray(acc, o + j);
         }
         for (; j < nb; j++) acc[o + j] = Math.fma(beta, line[j], alpha * acc[o + j]);
+      }
+      if (f != null) { // the epilogue, on whole vectors: the row holds ldc >= nb rounded up
+        for (int j = 0; j < nb; j += LANES) {
+          Activations.apply(f, FloatVector.fromArray(SPECIES, acc, o + j)).intoArray(acc, o + j);
+        }
       }
       store(acc, o, nb, y, y.off + i * y.rs + j0 * y.cs, y.cs);
     }

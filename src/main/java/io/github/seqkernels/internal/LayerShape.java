@@ -1,0 +1,160 @@
+package io.github.seqkernels.internal;
+
+import io.github.seqkernels.Conv1dOptions;
+import io.github.seqkernels.Tensor;
+import java.util.Arrays;
+
+/**
+ * Validation of the Transformer pieces (Linear, LayerNorm, elementwise, Embedding, Conv1d), shared
+ * by every backend so that all of them refuse the same input with the same messages. Each check
+ * names the argument, the rule and the value, and runs before anything is written.
+ */
+public final class LayerShape {
+  private LayerShape() {}
+
+  /** Linear: x [..., K], w [N, K], b [N] or null, y [..., N] with x's leading dims. */
+  public static void linear(Tensor x, Tensor w, Tensor b, Tensor y, Thread worker) {
+    AttentionShape.requireNonNull("x", x);
+    AttentionShape.requireNonNull("w", w);
+    AttentionShape.requireNonNull("y", y);
+    AttentionShape.requireRank("w", w, 2, "[N, K]");
+    requireRankAtLeast1("x", x, "[..., K]");
+    long k = w.size(1), n = w.size(0), kx = x.size(x.rank() - 1);
+    if (kx != k) {
+      AttentionShape.fail(
+          "x: last dim "
+              + kx
+              + " must equal w's K = "
+              + k
+              + " (x "
+              + Arrays.toString(x.shape())
+              + ", w "
+              + Arrays.toString(w.shape())
+              + ")");
+    }
+    if (b != null) AttentionShape.requireShape("b", b, new long[] {n}, 1);
+    long[] want = x.shape();
+    want[want.length - 1] = n;
+    AttentionShape.requireShape("y", y, want, want.length);
+    AttentionShape.requireAccessible("x", x, worker);
+    AttentionShape.requireAccessible("w", w, worker);
+    if (b != null) AttentionShape.requireAccessible("b", b, worker);
+    AttentionShape.requireAccessible("y", y, worker);
+  }
+
+  /** LayerNorm: x, residual (or null), y [..., E]; scale [E]; bias [E] or null; epsilon >= 0. */
+  public static void layerNorm(
+      Tensor x,
+      Tensor residual,
+      Tensor scale,
+      Tensor bias,
+      float epsilon,
+      Tensor y,
+      Thread worker) {
+    AttentionShape.requireNonNull("x", x);
+    AttentionShape.requireNonNull("scale", scale);
+    AttentionShape.requireNonNull("y", y);
+    requireRankAtLeast1("x", x, "[..., E]");
+    long e = x.size(x.rank() - 1);
+    if (residual != null) AttentionShape.requireSameShape("residual", residual, x);
+    AttentionShape.requireShape("scale", scale, new long[] {e}, 1);
+    if (bias != null) AttentionShape.requireShape("bias", bias, new long[] {e}, 1);
+    AttentionShape.requireSameShape("y", y, x);
+    if (!(epsilon >= 0) || Float.isInfinite(epsilon)) {
+      AttentionShape.fail("epsilon: must be finite and >= 0, got " + epsilon);
+    }
+    if (e > Integer.MAX_VALUE - 64) AttentionShape.fail("x: last dim " + e + " exceeds 2^31-65");
+    AttentionShape.requireAccessible("x", x, worker);
+    if (residual != null) AttentionShape.requireAccessible("residual", residual, worker);
+    AttentionShape.requireAccessible("scale", scale, worker);
+    if (bias != null) AttentionShape.requireAccessible("bias", bias, worker);
+    AttentionShape.requireAccessible("y", y, worker);
+  }
+
+  /** Embedding: table [V, E]; y [..., E] holding ids.length rows; every id in [0, V). */
+  public static void embedding(Tensor table, int[] ids, Tensor y) {
+    AttentionShape.requireNonNull("table", table);
+    AttentionShape.requireNonNull("ids", ids);
+    AttentionShape.requireNonNull("y", y);
+    AttentionShape.requireRank("table", table, 2, "[V, E]");
+    long v = table.size(0), e = table.size(1);
+    long rows = 1;
+    for (int d = 0; d < y.rank() - 1; d++) rows *= y.size(d);
+    if (y.rank() < 1 || y.size(y.rank() - 1) != e || rows != ids.length) {
+      AttentionShape.fail(
+          "y: shape must be [..., "
+              + e
+              + "] with ids.length = "
+              + ids.length
+              + " rows in all, got "
+              + Arrays.toString(y.shape()));
+    }
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= v) {
+        AttentionShape.fail("ids[" + i + "]: must be in [0, V = " + v + "), got " + ids[i]);
+      }
+    }
+    AttentionShape.requireAccessible("table", table, null);
+    AttentionShape.requireAccessible("y", y, null);
+  }
+
+  /** Conv1d: x [B, C, L], w [O, C/groups, K], bias [O] or null, y [B, O, Lout]. */
+  public static void conv1d(
+      Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y, Thread worker) {
+    AttentionShape.requireNonNull("x", x);
+    AttentionShape.requireNonNull("w", w);
+    AttentionShape.requireNonNull("options", o);
+    AttentionShape.requireNonNull("y", y);
+    AttentionShape.requireRank("x", x, 3, "[B, C, L]");
+    AttentionShape.requireRank("w", w, 3, "[O, C/groups, K]");
+    if (o.stride() < 1) AttentionShape.fail("stride: must be >= 1, got " + o.stride());
+    if (o.dilation() < 1) AttentionShape.fail("dilation: must be >= 1, got " + o.dilation());
+    if (o.groups() < 1) AttentionShape.fail("groups: must be >= 1, got " + o.groups());
+    if (o.padBegin() < 0 || o.padEnd() < 0) {
+      AttentionShape.fail("pads: must be >= 0, got [" + o.padBegin() + ", " + o.padEnd() + "]");
+    }
+    long b = x.size(0), c = x.size(1), l = x.size(2);
+    long oc = w.size(0), cg = w.size(1), k = w.size(2);
+    int g = o.groups();
+    if (c % g != 0) AttentionShape.fail("groups: " + g + " must divide x's channels C = " + c);
+    if (oc % g != 0)
+      AttentionShape.fail("groups: " + g + " must divide w's out channels O = " + oc);
+    if (cg != c / g) {
+      AttentionShape.fail(
+          "w: dim 1 must be C/groups = "
+              + c / g
+              + ", got "
+              + cg
+              + " (shape "
+              + Arrays.toString(w.shape())
+              + ")");
+    }
+    if (k < 1) AttentionShape.fail("w: kernel size K (dim 2) must be >= 1, got " + k);
+    long lout = o.outputLength(l, k);
+    if (lout < 1) {
+      AttentionShape.fail(
+          "x: length "
+              + l
+              + " with pads ["
+              + o.padBegin()
+              + ", "
+              + o.padEnd()
+              + "] is shorter than the dilated kernel (dilation·(K - 1) + 1 = "
+              + ((long) o.dilation() * (k - 1) + 1)
+              + "): no output");
+    }
+    if (bias != null) AttentionShape.requireShape("bias", bias, new long[] {oc}, 1);
+    AttentionShape.requireShape("y", y, new long[] {b, oc, lout}, 3);
+    if (cg * k > Integer.MAX_VALUE / 64 || l > Integer.MAX_VALUE || lout > Integer.MAX_VALUE) {
+      AttentionShape.fail("x: sizes exceed 2^31 (C/groups·K = " + cg * k + ", L = " + l + ")");
+    }
+    AttentionShape.requireAccessible("x", x, worker);
+    AttentionShape.requireAccessible("w", w, worker);
+    if (bias != null) AttentionShape.requireAccessible("bias", bias, worker);
+    AttentionShape.requireAccessible("y", y, worker);
+  }
+
+  static void requireRankAtLeast1(String name, Tensor t, String layout) {
+    if (t.rank() < 1) AttentionShape.fail(name + ": rank must be >= 1 " + layout + ", got 0");
+  }
+}
