@@ -17,19 +17,24 @@ extern "C" __global__ __launch_bounds__(256) void layernorm_f32(const float* x, 
   __shared__ float scratch[32];
   const long long base = (long long)blockIdx.x * e;
 
-  // Two passes, mean then the biased variance around it: one pass (sum of squares minus the
-  // squared mean) loses every digit when the mean is large against the spread.
-  float s = 0.f;
-  for (int j = threadIdx.x; j < e; j += blockDim.x) s += x[base + j] + (res ? res[base + j] : 0.f);
-  const float mean = sk_block_reduce(s, scratch, false) / e;
-  float v = 0.f;
+  // The corrected two-pass form, as the CPU backend: with m the float mean of r, the deviations
+  // d = r - m give the repair s = mean(d) and the variance mean(d²) - s². A constant row then
+  // has exactly 0 deviations from m + s, so y = bias even with BERT's epsilon 1e-12, where a mean
+  // one ulp off would show as ~1e-2 in y.
+  float t = 0.f;
+  for (int j = threadIdx.x; j < e; j += blockDim.x) t += x[base + j] + (res ? res[base + j] : 0.f);
+  const float m = sk_block_reduce(t, scratch, false) / e;
+  float ds = 0.f, dq = 0.f;
   for (int j = threadIdx.x; j < e; j += blockDim.x) {
-    float d = x[base + j] + (res ? res[base + j] : 0.f) - mean;
-    v += d * d;
+    float d = x[base + j] + (res ? res[base + j] : 0.f) - m;
+    ds += d;
+    dq = fmaf(d, d, dq);
   }
+  const float s = sk_block_reduce(ds, scratch, false) / e;
+  const float var = fmaxf(0.f, sk_block_reduce(dq, scratch, false) / e - s * s);
+  const float mean = m + s;
   // No spread and eps 0 is 0/0: the row normalises to 0 (y = bias), never NaN.
-  const float den = sk_block_reduce(v, scratch, false) / e + eps;
-  const float inv = den > 0.f ? 1.f / sqrtf(den) : 0.f;
+  const float inv = var + eps > 0.f ? (float)(1.0 / sqrt((double)var + eps)) : 0.f;
 
   for (int j = threadIdx.x; j < e; j += blockDim.x) {
     float r = x[base + j] + (res ? res[base + j] : 0.f);
