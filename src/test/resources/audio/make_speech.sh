@@ -5,6 +5,8 @@
 # Needs Debian's espeak-ng and sox. Run from anywhere: bash src/test/resources/audio/make_speech.sh
 set -eu
 out=$(cd "$(dirname "$0")" && pwd)
+# The 16 kHz recording doubles as the demo's bundled input, so it lives in the main resources.
+main=$out/../../../main/resources/io/github/seqkernels/demo
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rate=16000
@@ -33,7 +35,7 @@ say s2 "Voice activity detection finds the speech in a recording."
 # A faint noise floor under the whole file, as a real microphone has.
 len=$(soxi -D "$tmp/clean.wav")
 "${sx[@]}" -n "${fmt[@]}" "$tmp/floor.wav" synth "$len" pinknoise vol 0.003
-"${sx[@]}" -m -v 1 "$tmp/clean.wav" -v 1 "$tmp/floor.wav" "${fmt[@]}" "$out/speech_16k.wav"
+"${sx[@]}" -m -v 1 "$tmp/clean.wav" -v 1 "$tmp/floor.wav" "${fmt[@]}" "$main/speech_16k.wav"
 
 d1=$(soxi -D "$tmp/s1.wav")
 d2=$(soxi -D "$tmp/s2.wav")
@@ -44,4 +46,4 @@ awk -v d1="$d1" -v d2="$d2" 'BEGIN {
 }' > "$out/speech_16k.segments"
 
 # The same recording at 8 kHz, the model's other rate.
-"${sx[@]}" "$out/speech_16k.wav" -r 8000 "$out/speech_8k.wav"
+"${sx[@]}" "$main/speech_16k.wav" -r 8000 "$out/speech_8k.wav"

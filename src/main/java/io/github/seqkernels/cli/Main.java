@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
     versionProvider = Main.Version.class,
     description = "Attention and recurrent-cell kernels for sequence models.",
     subcommands = {
+      DemoCommand.class,
       Main.Info.class,
       RunCommand.class,
       SelfCheck.class,

@@ -27,6 +27,11 @@ final class OrtReference implements AutoCloseable {
   }
 
   OrtReference() throws IOException {
+    this(0);
+  }
+
+  /** A session with {@code threads} intra-op threads (0: ONNX Runtime's default, all cores). */
+  OrtReference(int threads) throws IOException {
     env = OrtEnvironment.getEnvironment();
     byte[] model;
     try (InputStream in =
@@ -36,6 +41,10 @@ final class OrtReference implements AutoCloseable {
       model = in.readAllBytes();
     }
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      if (threads > 0) {
+        so.setIntraOpNumThreads(threads);
+        so.setInterOpNumThreads(1);
+      }
       session = env.createSession(model, so);
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime cannot load " + MiniLm.MODEL_RESOURCE, e);

@@ -23,7 +23,9 @@ class VadCliTest {
 
   static String speech() {
     try {
-      return Path.of(VadCliTest.class.getResource("/audio/speech_16k.wav").toURI()).toString();
+      return Path.of(
+              VadCliTest.class.getResource("/io/github/seqkernels/demo/speech_16k.wav").toURI())
+          .toString();
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }

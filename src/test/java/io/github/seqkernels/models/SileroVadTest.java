@@ -41,7 +41,8 @@ class SileroVadTest {
 
   static Path resource(String name) {
     try {
-      return Path.of(SileroVadTest.class.getResource("/audio/" + name).toURI());
+      String dir = name.equals("speech_16k.wav") ? "/io/github/seqkernels/demo/" : "/audio/";
+      return Path.of(SileroVadTest.class.getResource(dir + name).toURI());
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }

@@ -61,7 +61,7 @@ public class VadBench {
   int threads;
 
   /** The recording, from the repository root or from benchmarks/. */
-  @Param("src/test/resources/audio/speech_16k.wav")
+  @Param("src/main/resources/io/github/seqkernels/demo/speech_16k.wav")
   String wav;
 
   static final int RATE = 16000, CHUNK = 512, CONTEXT = 64;
