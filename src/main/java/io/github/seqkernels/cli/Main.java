@@ -127,6 +127,12 @@ public final class Main implements Runnable {
       }
       if (incomplete != null) System.out.println("          cuda     incomplete: " + incomplete);
       System.out.println(
+          "          cuda     kernels: "
+              + io.github.seqkernels.cuda.CudaBackend.ENTRIES.stream()
+                  .map(e -> e[0] + "/" + e[1])
+                  .toList()
+              + "; cuBLAS not used (GEMMs run on the library's own gemm_f32)");
+      System.out.println(
           "          auto     -> " + (gpu.available() && incomplete == null ? "cuda" : "cpu"));
     }
   }

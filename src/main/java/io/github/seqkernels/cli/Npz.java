@@ -78,6 +78,11 @@ final class Npz {
     return arrays.containsKey(name);
   }
 
+  /** The array names, in file order. */
+  List<String> names() {
+    return List.copyOf(arrays.keySet());
+  }
+
   private NpyArray get(String name) {
     NpyArray a = arrays.get(name);
     if (a == null) {

@@ -4,6 +4,7 @@ import io.github.seqkernels.Activation;
 import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Causal;
+import io.github.seqkernels.Conv1dOptions;
 import io.github.seqkernels.Direction;
 import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Mask;
@@ -33,7 +34,17 @@ import picocli.CommandLine.Option;
       RunCommand.Gru.class,
       RunCommand.Rnn.class,
       RunCommand.Gemm.class,
-      RunCommand.MatMul.class
+      RunCommand.MatMul.class,
+      RunCommand.Linear.class,
+      RunCommand.LayerNorm.class,
+      RunCommand.Gelu.class,
+      RunCommand.Conv1d.class,
+      RunCommand.Embedding.class,
+      NnCommands.Mha.class,
+      NnCommands.EncoderLayer.class,
+      NnCommands.DecoderLayer.class,
+      NnCommands.Additive.class,
+      NnCommands.Luong.class
     },
     mixinStandardHelpOptions = true)
 final class RunCommand {
@@ -429,6 +440,220 @@ final class RunCommand {
         be.matmul().forward(a, b, Tensor.wrap(y, shape));
       }
       Npz.write(io.out, List.of(new Npz.Out("Y", y, shape)));
+    }
+  }
+
+  @Command(
+      name = "linear",
+      mixinStandardHelpOptions = true,
+      description = {
+        "x [..., K], weight [N, K] (PyTorch nn.Linear), optional bias [N] (float32) -> "
+            + "y = f(x·weightᵀ + bias) [..., N], f from --activation."
+      })
+  static final class Linear implements Runnable {
+    @Mixin Io io;
+
+    @Option(
+        names = "--activation",
+        description =
+            "fused activation, an ONNX name: Gelu, GeluTanh, Relu, Tanh, ... (default: none)")
+    String activation;
+
+    @Override
+    public void run() {
+      Activation f = activation == null ? null : parseActivation(activation);
+      Npz in = io.read();
+      in.requireOnly("linear", List.of("x", "weight", "bias"));
+      Tensor x = Attention.tensor(in, "x"), w = Attention.tensor(in, "weight");
+      Tensor b = in.has("bias") ? Attention.tensor(in, "bias") : null;
+      // The output size comes from the inputs, so their ranks are checked first.
+      AttentionShape.requireRank("weight", w, 2, "[N, K]");
+      if (x.rank() < 1) throw new IllegalArgumentException("x: rank must be >= 1 [..., K], got 0");
+      long[] shape = x.shape();
+      shape[shape.length - 1] = w.size(0);
+      float[] y =
+          new float
+              [Math.toIntExact(
+                  Math.multiplyExact(x.numel() / Math.max(1, x.size(x.rank() - 1)), w.size(0)))];
+      try (Backend be = io.open()) {
+        Tensor yt = Tensor.wrap(y, shape);
+        withArrayNames(() -> be.linear().forward(x, w, b, f, yt), "w", "weight", "b", "bias");
+      }
+      Npz.write(io.out, List.of(new Npz.Out("y", y, shape)));
+    }
+  }
+
+  @Command(
+      name = "layernorm",
+      mixinStandardHelpOptions = true,
+      description = {
+        "x [..., E], scale [E], optional bias [E] and residual (x's shape) (float32) -> "
+            + "y = LayerNorm(x + residual) over the last axis [..., E] (ONNX LayerNormalization, axis -1)."
+      })
+  static final class LayerNorm implements Runnable {
+    @Mixin Io io;
+
+    @Option(
+        names = "--epsilon",
+        defaultValue = "1e-5",
+        description = "added to the variance (default: ${DEFAULT-VALUE})")
+    float epsilon;
+
+    @Override
+    public void run() {
+      Npz in = io.read();
+      in.requireOnly("layernorm", List.of("x", "scale", "bias", "residual"));
+      Tensor x = Attention.tensor(in, "x"), scale = Attention.tensor(in, "scale");
+      Tensor b = in.has("bias") ? Attention.tensor(in, "bias") : null;
+      Tensor res = in.has("residual") ? Attention.tensor(in, "residual") : null;
+      float[] y = new float[Math.toIntExact(x.numel())];
+      try (Backend be = io.open()) {
+        be.layerNorm().forward(x, res, scale, b, epsilon, Tensor.wrap(y, x.shape()));
+      }
+      Npz.write(io.out, List.of(new Npz.Out("y", y, x.shape())));
+    }
+  }
+
+  @Command(
+      name = "gelu",
+      mixinStandardHelpOptions = true,
+      description =
+          "x (float32, any shape) -> y = GELU(x), erf form or tanh form by --approximate.")
+  static final class Gelu implements Runnable {
+    @Mixin Io io;
+
+    @Option(
+        names = "--approximate",
+        defaultValue = "none",
+        description = "none (x·Φ(x), erf) or tanh (PyTorch's names; default: ${DEFAULT-VALUE})")
+    String approximate;
+
+    @Override
+    public void run() {
+      Activation f =
+          switch (approximate) {
+            case "none" -> Activation.of("Gelu");
+            case "tanh" -> Activation.of("GeluTanh");
+            default ->
+                throw new IllegalArgumentException(
+                    "--approximate: must be none or tanh, got '" + approximate + "'");
+          };
+      Npz in = io.read();
+      in.requireOnly("gelu", List.of("x"));
+      Tensor x = Attention.tensor(in, "x");
+      float[] y = new float[Math.toIntExact(x.numel())];
+      try (Backend be = io.open()) {
+        be.elementwise().apply(x, f, Tensor.wrap(y, x.shape()));
+      }
+      Npz.write(io.out, List.of(new Npz.Out("y", y, x.shape())));
+    }
+  }
+
+  @Command(
+      name = "conv1d",
+      mixinStandardHelpOptions = true,
+      description = {
+        "x [B, C, L], weight [O, C/groups, K], optional bias [O] (float32) -> y [B, O, Lout] "
+            + "(PyTorch nn.Conv1d, ONNX Conv on one axis)."
+      })
+  static final class Conv1d implements Runnable {
+    @Mixin Io io;
+
+    @Option(names = "--stride", defaultValue = "1", description = "stride (default: 1)")
+    int stride;
+
+    @Option(
+        names = "--pads",
+        split = ",",
+        description = "zero padding before,after the signal, or one value for both (default: 0,0)")
+    int[] pads;
+
+    @Option(names = "--dilation", defaultValue = "1", description = "dilation (default: 1)")
+    int dilation;
+
+    @Option(names = "--groups", defaultValue = "1", description = "groups (default: 1)")
+    int groups;
+
+    @Override
+    public void run() {
+      int[] p = pads == null ? new int[] {0, 0} : pads;
+      if (p.length == 1) p = new int[] {p[0], p[0]};
+      if (p.length != 2) {
+        throw new IllegalArgumentException(
+            "--pads: must be one value or two (before,after), got " + p.length + " values");
+      }
+      Conv1dOptions o = new Conv1dOptions(stride, p[0], p[1], dilation, groups);
+      Npz in = io.read();
+      in.requireOnly("conv1d", List.of("x", "weight", "bias"));
+      Tensor x = Attention.tensor(in, "x"), w = Attention.tensor(in, "weight");
+      Tensor b = in.has("bias") ? Attention.tensor(in, "bias") : null;
+      // The output size comes from the inputs, so their ranks are checked first.
+      AttentionShape.requireRank("x", x, 3, "[B, C, L]");
+      AttentionShape.requireRank("weight", w, 3, "[O, C/groups, K]");
+      long lout = Math.max(0, o.outputLength(x.size(2), w.size(2)));
+      long[] shape = {x.size(0), w.size(0), lout};
+      float[] y = new float[Math.toIntExact(x.size(0) * w.size(0) * lout)];
+      try (Backend be = io.open()) {
+        Tensor yt = Tensor.wrap(y, shape);
+        withArrayNames(() -> be.conv1d().forward(x, w, b, o, yt), "w", "weight");
+      }
+      Npz.write(io.out, List.of(new Npz.Out("y", y, shape)));
+    }
+  }
+
+  @Command(
+      name = "embedding",
+      mixinStandardHelpOptions = true,
+      description = {
+        "table [V, E] (float32), ids (int32 or int64, any shape) -> y [ids..., E] "
+            + "(PyTorch nn.Embedding, ONNX Gather on axis 0)."
+      })
+  static final class Embedding implements Runnable {
+    @Mixin Io io;
+
+    @Override
+    public void run() {
+      Npz in = io.read();
+      in.requireOnly("embedding", List.of("table", "ids"));
+      Tensor table = Attention.tensor(in, "table");
+      int[] ids = in.ints("ids");
+      AttentionShape.requireRank("table", table, 2, "[V, E]");
+      long[] idShape = in.shape("ids");
+      long[] shape = java.util.Arrays.copyOf(idShape, idShape.length + 1);
+      shape[idShape.length] = table.size(1);
+      float[] y = new float[Math.toIntExact(ids.length * table.size(1))];
+      try (Backend be = io.open()) {
+        be.embedding().forward(table, ids, Tensor.wrap(y, shape));
+      }
+      Npz.write(io.out, List.of(new Npz.Out("y", y, shape)));
+    }
+  }
+
+  /**
+   * Runs an operator whose messages name its arguments as the Java API does ("w", "b") and reports
+   * them under the file's array names ("weight", "bias"), so a message names an array the user has.
+   */
+  private static void withArrayNames(Runnable call, String... apiToArray) {
+    try {
+      call.run();
+    } catch (IllegalArgumentException e) {
+      String m = e.getMessage();
+      for (int i = 0; i < apiToArray.length; i += 2) {
+        if (m.startsWith(apiToArray[i] + ": ")) {
+          throw new IllegalArgumentException(
+              apiToArray[i + 1] + m.substring(apiToArray[i].length()), e);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static Activation parseActivation(String name) {
+    try {
+      return Activation.of(name);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--activation: " + e.getMessage().replaceFirst("^activations: ", ""));
     }
   }
 }

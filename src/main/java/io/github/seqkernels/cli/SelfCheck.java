@@ -4,6 +4,7 @@ import io.github.seqkernels.Activation;
 import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Causal;
+import io.github.seqkernels.Conv1dOptions;
 import io.github.seqkernels.Direction;
 import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Mask;
@@ -17,6 +18,7 @@ import io.github.seqkernels.internal.RecurrentShape.Kind;
 import io.github.seqkernels.reference.ScalarGemm;
 import io.github.seqkernels.reference.ScalarRecurrent;
 import io.github.seqkernels.reference.ScalarReference;
+import io.github.seqkernels.reference.ScalarTransformer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -202,6 +204,45 @@ final class SelfCheck implements Callable<Integer> {
               false));
       rows.add(gemm(be, r, 257, 130, 512));
       rows.add(matmul(be, r));
+      rows.add(linear(be, r, null));
+      rows.add(linear(be, r, Activation.of("Gelu")));
+      rows.add(layerNorm(be, r));
+      rows.add(gelu(be, r, Activation.of("Gelu")));
+      rows.add(gelu(be, r, Activation.of("GeluTanh")));
+      rows.add(
+          conv1d(
+              be,
+              r,
+              "conv1d STFT (Silero VAD)",
+              1,
+              1,
+              258,
+              640,
+              256,
+              new Conv1dOptions(128, 0, 0, 1, 1)));
+      rows.add(
+          conv1d(
+              be,
+              r,
+              "conv1d k3 pad 1 + bias",
+              4,
+              129,
+              128,
+              500,
+              3,
+              new Conv1dOptions(1, 1, 1, 1, 1)));
+      rows.add(
+          conv1d(
+              be,
+              r,
+              "conv1d stride 2, dilation 2, groups 4",
+              2,
+              64,
+              64,
+              301,
+              5,
+              new Conv1dOptions(2, 3, 1, 2, 4)));
+      rows.add(embedding(be, r));
     }
     print(rows);
     long failed = rows.stream().filter(x -> !x.ok).count();
@@ -305,6 +346,93 @@ final class SelfCheck implements Callable<Integer> {
         y,
         ms,
         String.format("%.1f GFLOP/s", 2.0 * bt * s * i * o / (ms * 1e6)));
+  }
+
+  /** MiniLM's feed-forward in: [32·16, 384] · [1536, 384]ᵀ + b, with or without GELU fused. */
+  private static Row linear(Backend be, Random r, Activation f) {
+    int m = 512, k = 384, n = 1536;
+    Tensor x = Tensor.wrap(gaussian(r, m * k, 1), m, k);
+    Tensor w = Tensor.wrap(gaussian(r, n * k, 1 / Math.sqrt(k)), n, k);
+    Tensor b = Tensor.wrap(gaussian(r, n, 1), n);
+    float[] y = new float[m * n];
+    double ms = time(() -> be.linear().forward(x, w, b, f, Tensor.wrap(y, m, n)));
+    ScalarGemm.Product ref = ScalarTransformer.linear(x, w, b);
+    String rate = String.format("%.1f GFLOP/s", 2.0 * m * n * k / (ms * 1e6));
+    String name = f == null ? "linear + bias" : "linear + bias, " + f.kind().onnxName() + " fused";
+    if (f == null) return row(name, "M" + m + " N" + n + " K" + k, ref, k, y, ms, rate);
+    // The product's rounding bound carried through f (its spread over z ± dz), plus f's own
+    // float32 error (1e-6 + 1e-5·|ref|, the activation tests' tolerance).
+    double eps = Math.ulp(1f) / 2, maxAbs = 0, ofTol = 0;
+    boolean ok = true;
+    for (int i = 0; i < y.length; i++) {
+      double z = ref.y()[i], dz = (k + 2) * eps * ref.abs()[i] + eps * Math.abs(z);
+      double want = f.applyExact(z);
+      double spread =
+          Math.max(Math.abs(f.applyExact(z + dz) - want), Math.abs(f.applyExact(z - dz) - want));
+      double tol = spread + 1e-6 + 1e-5 * Math.abs(want), diff = Math.abs(y[i] - want);
+      if (!(diff <= tol)) ok = false;
+      maxAbs = Math.max(maxAbs, diff);
+      ofTol = Math.max(ofTol, diff / tol);
+    }
+    return new Row(name, "M" + m + " N" + n + " K" + k, maxAbs, ofTol, ok, ms, rate);
+  }
+
+  /** LayerNorm(x + residual), BERT's [32·128, 384] with epsilon 1e-12. */
+  private static Row layerNorm(Backend be, Random r) {
+    int rows = 4096, e = 384;
+    Tensor x = Tensor.wrap(gaussian(r, rows * e, 2), rows, e);
+    Tensor res = Tensor.wrap(gaussian(r, rows * e, 1), rows, e);
+    Tensor scale = Tensor.wrap(gaussian(r, e, 1), e), bias = Tensor.wrap(gaussian(r, e, 1), e);
+    float[] y = new float[rows * e];
+    double ms =
+        time(() -> be.layerNorm().forward(x, res, scale, bias, 1e-12f, Tensor.wrap(y, rows, e)));
+    double[] ref = ScalarTransformer.layerNorm(x, res, scale, bias, 1e-12);
+    double gbs = 3.0 * rows * e * Float.BYTES / (ms * 1e6);
+    return row("layernorm + residual", rows + "x" + e, ref, y, ms, String.format("%.1f GB/s", gbs));
+  }
+
+  private static Row gelu(Backend be, Random r, Activation f) {
+    int rows = 512, n = 1536;
+    Tensor x = Tensor.wrap(gaussian(r, rows * n, 3), rows, n);
+    float[] y = new float[rows * n];
+    double ms = time(() -> be.elementwise().apply(x, f, Tensor.wrap(y, rows, n)));
+    double[] ref = ScalarTransformer.apply(x, f);
+    double gbs = 2.0 * rows * n * Float.BYTES / (ms * 1e6);
+    return row(f.kind().onnxName(), rows + "x" + n, ref, y, ms, String.format("%.1f GB/s", gbs));
+  }
+
+  private static Row conv1d(
+      Backend be, Random r, String name, int b, int c, int o, int l, int k, Conv1dOptions opt) {
+    int cg = c / opt.groups(), lout = (int) opt.outputLength(l, k);
+    Tensor x = Tensor.wrap(gaussian(r, b * c * l, 1), b, c, l);
+    Tensor w = Tensor.wrap(gaussian(r, o * cg * k, 1 / Math.sqrt(cg * k)), o, cg, k);
+    Tensor bias = Tensor.wrap(gaussian(r, o, 1), o);
+    float[] y = new float[b * o * lout];
+    double ms = time(() -> be.conv1d().forward(x, w, bias, opt, Tensor.wrap(y, b, o, lout)));
+    ScalarGemm.Product ref = ScalarTransformer.conv1d(x, w, bias, opt);
+    double flops = 2.0 * b * o * lout * cg * k;
+    return row(
+        name,
+        "[" + b + "," + c + "," + l + "]*[" + o + "," + cg + "," + k + "]",
+        ref,
+        cg * k,
+        y,
+        ms,
+        String.format("%.1f GFLOP/s", flops / (ms * 1e6)));
+  }
+
+  /** BERT's word embeddings: 32·128 ids into a [30522, 384] table. */
+  private static Row embedding(Backend be, Random r) {
+    int v = 30522, e = 384, n = 4096;
+    Tensor table = Tensor.wrap(gaussian(r, v * e, 1), v, e);
+    int[] ids = new int[n];
+    for (int i = 0; i < n; i++) ids[i] = r.nextInt(v);
+    float[] y = new float[n * e];
+    double ms = time(() -> be.embedding().forward(table, ids, Tensor.wrap(y, n, e)));
+    double[] ref = ScalarTransformer.embedding(table, ids);
+    double gbs = 2.0 * n * e * Float.BYTES / (ms * 1e6);
+    return row(
+        "embedding", n + " ids, " + v + "x" + e, ref, y, ms, String.format("%.1f GB/s", gbs));
   }
 
   /**

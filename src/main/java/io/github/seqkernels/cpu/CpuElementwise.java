@@ -129,7 +129,7 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
       long total = a.numel();
       long lo = first * n, hi = Math.min(total, last * n);
       int len = (int) (hi - lo);
-      if (f != null) applyRun(f, as, a.offset() + lo, ys, y.offset() + lo, len);
+      if (f != null) Activations.applyRun(f, as, a.offset() + lo, ys, y.offset() + lo, len);
       else addRun(as, a.offset() + lo, bs, b.offset() + lo, 1, ys, y.offset() + lo, len);
       return;
     }
@@ -140,14 +140,14 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
       long ao = rowStart(a, null, row), yo = rowStart(y, null, row);
       long bo = b == null ? 0 : rowStart(b, bStrides, row);
       if (ast == 1 && yst == 1 && (b == null || bst == 1 || bst == 0)) {
-        if (f != null) applyRun(f, as, ao, ys, yo, n);
+        if (f != null) Activations.applyRun(f, as, ao, ys, yo, n);
         else addRun(as, ao, bs, bo, bst, ys, yo, n);
         continue;
       }
       // General strides: gather, compute in the line, scatter.
       for (int j = 0; j < n; j++) la[j] = as.getAtIndex(F32, ao + j * ast);
       if (f != null) {
-        applyLine(f, la, n);
+        Activations.applyLine(f, la, 0, n);
       } else {
         for (int j = 0; j < n; j++) lb[j] = bs.getAtIndex(F32, bo + j * bst);
         for (int j = 0; j < n; j++) la[j] += lb[j];
@@ -165,28 +165,6 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
       row /= size;
     }
     return e;
-  }
-
-  /** y[yo..yo+len) = f(x[xo..xo+len)), unit stride, vectors with a masked tail. */
-  static void applyRun(
-      Activation f, MemorySegment xs, long xo, MemorySegment ys, long yo, int len) {
-    int vn = SPECIES.loopBound(len), i = 0;
-    for (; i < vn; i += LANES) {
-      FloatVector v = FloatVector.fromMemorySegment(SPECIES, xs, (xo + i) * 4, NATIVE);
-      Activations.apply(f, v).intoMemorySegment(ys, (yo + i) * 4, NATIVE);
-    }
-    if (i < len) { // masked tail
-      VectorMask<Float> m = SPECIES.indexInRange(i, len);
-      FloatVector v = FloatVector.fromMemorySegment(SPECIES, xs, (xo + i) * 4, NATIVE, m);
-      Activations.apply(f, v).intoMemorySegment(ys, (yo + i) * 4, NATIVE, m);
-    }
-  }
-
-  /** line[0..len) = f(line[0..len)); the line has LANES spare floats past len. */
-  static void applyLine(Activation f, float[] line, int len) {
-    for (int i = 0; i < len; i += LANES) {
-      Activations.apply(f, FloatVector.fromArray(SPECIES, line, i)).intoArray(line, i);
-    }
   }
 
   /** y = a + b over len elements; a and y unit stride, b stride 1 or 0 (one value broadcast). */

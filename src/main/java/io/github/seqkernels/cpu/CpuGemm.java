@@ -723,11 +723,8 @@ final class CpuGemm implements GemmOp {
         }
         for (; j < nb; j++) acc[o + j] = Math.fma(beta, line[j], alpha * acc[o + j]);
       }
-      if (f != null) { // the epilogue, on whole vectors: the row holds ldc >= nb rounded up
-        for (int j = 0; j < nb; j += LANES) {
-          Activations.apply(f, FloatVector.fromArray(SPECIES, acc, o + j)).intoArray(acc, o + j);
-        }
-      }
+      // The epilogue, on whole vectors: the row holds ldc >= nb rounded up to a vector.
+      if (f != null) Activations.applyLine(f, acc, o, nb);
       store(acc, o, nb, y, y.off + i * y.rs + j0 * y.cs, y.cs);
     }
   }

@@ -28,12 +28,20 @@ public final class CudaBackend implements Backend {
   private final DeviceMemoryPool pool;
   private final CudaSoftmax softmax;
   private final CudaAttention attention;
+  private final CudaGemm gemm;
+  private final CudaMatMul matmul;
+  private final CudaLayers.Norm layerNorm;
+  private final CudaLayers.Embedding embedding;
 
   public CudaBackend(KernelLauncher launcher) {
     this.launcher = launcher;
     this.pool = new DeviceMemoryPool(launcher);
     this.softmax = new CudaSoftmax(this);
     this.attention = new CudaAttention(this);
+    this.gemm = new CudaGemm(this);
+    this.matmul = new CudaMatMul(this);
+    this.layerNorm = new CudaLayers.Norm(this);
+    this.embedding = new CudaLayers.Embedding(this);
   }
 
   /**
@@ -48,13 +56,18 @@ public final class CudaBackend implements Backend {
           "lstmCell",
           "gruCell",
           "rnnCell",
-          "gemm",
-          "matmul",
           "linear",
-          "layerNorm",
           "elementwise",
-          "embedding",
           "conv1d");
+
+  /** The kernel entries this backend launches, as (module, entry): loaded up front by open(). */
+  public static final java.util.List<String[]> ENTRIES =
+      java.util.List.of(
+          new String[] {"softmax", "softmax_rows_f32"},
+          new String[] {"attention", "attention_fwd_f32"},
+          new String[] {"gemm", "gemm_f32"},
+          new String[] {"layers", "layernorm_f32"},
+          new String[] {"layers", "embedding_f32"});
 
   /** Null when every operator runs on CUDA, else a sentence naming those that do not. */
   public static String whyNotComplete() {
@@ -77,8 +90,7 @@ public final class CudaBackend implements Backend {
     CudaBackend be = new CudaBackend(launcher);
     try {
       // Load every module now, so that a module the driver refuses fails here, not mid-model.
-      launcher.function("softmax", "softmax_rows_f32");
-      launcher.function("attention", "attention_fwd_f32");
+      for (String[] e : ENTRIES) launcher.function(e[0], e[1]);
     } catch (CudaException e) {
       be.close();
       throw e;
@@ -162,12 +174,12 @@ public final class CudaBackend implements Backend {
 
   @Override
   public GemmOp gemm() {
-    throw missing("gemm");
+    return gemm;
   }
 
   @Override
   public MatMulOp matmul() {
-    throw missing("matmul");
+    return matmul;
   }
 
   @Override
@@ -177,7 +189,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public LayerNormOp layerNorm() {
-    throw missing("layerNorm");
+    return layerNorm;
   }
 
   @Override
@@ -187,7 +199,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public EmbeddingOp embedding() {
-    throw missing("embedding");
+    return embedding;
   }
 
   @Override

@@ -174,6 +174,26 @@ public final class DriverLauncher implements KernelLauncher {
     return m;
   }
 
+  /**
+   * Loads PTX text as module {@code module} (checked against the driver first, case L2), for
+   * modules that do not come from the jar; later {@link #function} calls find its entries.
+   */
+  public void loadPtx(String module, String text) {
+    Ptx p = Ptx.parse(text);
+    p.requireLoadable(module, driverVersion);
+    CUmodule m = new CUmodule();
+    byte[] z = (text + "\0").getBytes(StandardCharsets.UTF_8);
+    int rc = cuModuleLoadData(m, z);
+    if (rc != 0) {
+      String msg = module + ": " + CudaException.name(rc);
+      throw CudaLoadException.isLoadError(rc)
+          ? new CudaLoadException(rc, msg)
+          : new CudaException(rc, msg);
+    }
+    ptx.put(module, p);
+    modules.put(module, m);
+  }
+
   @Override
   public Kernel function(String module, String name) {
     return kernels.computeIfAbsent(

@@ -48,6 +48,11 @@ import java.util.Map;
  * the attributes of the Conv nodes that use them. The LSTM weights are stored in PyTorch's gate
  * order (i, f, g, o), and the graph reorders them to ONNX's (i, o, f, c) with Slice and Concat
  * before its LSTM node; {@link #load} does the same reordering once.
+ *
+ * <p>Threads: a chunk is about 0.6 M multiply-adds split over a dozen operator calls, too little to
+ * pay for waking a thread pool, so give it a one-thread backend (the CLI's default). On the 2-core
+ * development machine, under load, a 2-thread backend was about ten times slower per chunk than one
+ * thread (VadBench smoke run: 32 against 313 chunks/s).
  */
 public final class SileroVad {
   /** The file {@code ci/fetch-models} puts in {@link ModelFiles#cacheDir()}. */
@@ -199,8 +204,8 @@ public final class SileroVad {
 
   /**
    * One audio stream: fed consecutive chunks, it carries the LSTM state and the context from each
-   * chunk to the next. Every buffer is allocated here, once, so {@link #process} allocates no
-   * arrays. Not thread-safe; one detector per stream.
+   * chunk to the next. Every buffer of its own is allocated here, once; {@link #process} adds only
+   * what the operators allocate per call. Not thread-safe; one detector per stream.
    */
   public final class Detector implements AutoCloseable {
     private final float[] frame = new float[context + chunk + pad];
@@ -272,6 +277,8 @@ public final class SileroVad {
       }
 
       // Decoder: one LSTM step, ReLU, 1x1 convolution, sigmoid.
+      // TODO(perf): the cell's step allocates ~43 KB (validation and views per call) and the
+      // elementwise ReLU ~8 KB; the rest of a chunk allocates nothing.
       cell.step(lstmIn, state, state);
       backend.elementwise().apply(state.h(), RELU, hReluT);
       backend.conv1d().forward(hRelu3, decW, decB, decOptions, outT);

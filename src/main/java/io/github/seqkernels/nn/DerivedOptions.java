@@ -18,6 +18,11 @@ final class DerivedOptions {
   private int b = -1, h = -1, sq = -1, sk = -1;
   private AttentionOptions derived;
 
+  // A boolean attn_mask turned into a bias (beside a padding mask): refilled on every call, so a
+  // mask changed in place is seen as it is with the operator's own mask.
+  private Mask converted;
+  private float[] convertedBias;
+
   /** {@code base}: the scale and anything else that does not depend on the call. */
   DerivedOptions(AttentionOptions base) {
     this.base = base;
@@ -29,8 +34,14 @@ final class DerivedOptions {
    */
   AttentionOptions get(MultiheadAttentionOptions o, int b, int h, int sq, int sk) {
     if (o == null) throw new IllegalArgumentException("options: must not be null");
-    if (o == from && b == this.b && h == this.h && sq == this.sq && sk == this.sk) return derived;
-    AttentionOptions a = derive(base, o, b, h, sq, sk);
+    if (o == from && b == this.b && h == this.h && sq == this.sq && sk == this.sk) {
+      if (converted != null) fill(converted, convertedBias);
+      return derived;
+    }
+    from = null; // a derivation that throws leaves nothing cached
+    converted = null;
+    convertedBias = null;
+    AttentionOptions a = derive(o, b, h, sq, sk);
     from = o;
     this.b = b;
     this.h = h;
@@ -40,8 +51,7 @@ final class DerivedOptions {
     return a;
   }
 
-  static AttentionOptions derive(
-      AttentionOptions base, MultiheadAttentionOptions o, int b, int h, int sq, int sk) {
+  private AttentionOptions derive(MultiheadAttentionOptions o, int b, int h, int sq, int sk) {
     AttentionOptions a = base;
     if (o.causal()) a = a.withCausal(Causal.TOP_LEFT);
     int[] lengths = o.keyLengthsView();
@@ -103,13 +113,17 @@ final class DerivedOptions {
         long n =
             Math.multiplyExact(Math.multiplyExact((long) s[0], s[1]), s.length == 3 ? s[2] : 1);
         float[] bias = new float[Math.toIntExact(n)];
-        for (int i = 0; i < bias.length; i++) {
-          if (m.blocks(i)) bias[i] = Float.NEGATIVE_INFINITY;
-        }
+        fill(m, bias);
+        converted = m;
+        convertedBias = bias;
         a = a.withBias(s.length == 3 ? Tensor.wrap(bias, b, h, sq, sk) : Tensor.wrap(bias, sq, sk));
       }
     }
     return a;
+  }
+
+  private static void fill(Mask m, float[] bias) {
+    for (int i = 0; i < bias.length; i++) bias[i] = m.blocks(i) ? Float.NEGATIVE_INFINITY : 0f;
   }
 
   private static void checkAttnMask(long[] s, int b, int h, int sq, int sk) {

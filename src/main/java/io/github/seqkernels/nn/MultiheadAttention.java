@@ -35,6 +35,9 @@ import java.util.Set;
  * last {@link MultiheadAttentionOptions} object, so repeated calls of one shape allocate nothing
  * but what the operators do.
  *
+ * <p>PyTorch's default layout (batch_first=False, {@code [S, B, E]}) is passed as {@code
+ * t.permute(1, 0, 2)} views: every argument may have any strides.
+ *
  * <p>Differences from PyTorch: a query that sees no key gets a zero context (so {@code out} is the
  * output bias there) and zero weights, where PyTorch returns NaN. {@code add_bias_kv}, {@code
  * add_zero_attn} and dropout are not supported.
@@ -57,6 +60,7 @@ public final class MultiheadAttention implements AutoCloseable {
   private final DerivedOptions derived = new DerivedOptions(AttentionOptions.defaults());
   private final Tensor invHeads;
   private Scratch scratch;
+  private Tensor lastWeights, lastFlat; // the mean weights' [B, Sq·Sk] view, kept while the same
 
   private MultiheadAttention(
       Backend backend,
@@ -366,7 +370,11 @@ public final class MultiheadAttention implements AutoCloseable {
 
     // Head mean of the weights: [B, Sq·Sk, H] · (1/H) -> [B, Sq·Sk].
     if (weights != null && !perHead) {
-      Tensor flat = foldLast2(weights);
+      if (weights != lastWeights) {
+        lastFlat = foldLast2(weights);
+        lastWeights = weights;
+      }
+      Tensor flat = lastFlat;
       if (flat != null) {
         backend.matmul().forward(s.perHeadT, invHeads, flat);
       } else {
@@ -384,6 +392,7 @@ public final class MultiheadAttention implements AutoCloseable {
   public synchronized void close() {
     if (scratch != null) scratch.close();
     scratch = null;
+    lastWeights = lastFlat = null;
     for (Tensor t : owned) t.close();
     owned.clear();
   }

@@ -5,13 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.seqkernels.Activation;
 import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Causal;
+import io.github.seqkernels.Conv1dOptions;
 import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Mask;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.reference.ScalarGemm;
 import io.github.seqkernels.reference.ScalarReference;
+import io.github.seqkernels.reference.ScalarTransformer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -377,6 +380,192 @@ class CliTest {
     assertEquals(
         "seqkernels: b: inner dim 7 != a inner dim 8 (a [4, 8], b [7, 5])", res.err.strip());
     assertFalse(Files.exists(out));
+  }
+
+  @Test
+  void linearWithFusedGelu() throws Exception {
+    Random r = new Random(8);
+    int m = 6, k = 10, n = 7;
+    float[] x = gaussian(r, m * k), w = gaussian(r, n * k), b = gaussian(r, n);
+    Path in = dir.resolve("lin.npz"), out = dir.resolve("y.npz");
+    try (NpzFile.Writer wr = NpzFile.write(in, false)) {
+      wr.write("x", x, new int[] {2, 3, k});
+      wr.write("weight", w, new int[] {n, k});
+      wr.write("bias", b, new int[] {n});
+    }
+    Result res =
+        cli(
+            "run",
+            "linear",
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--activation",
+            "gelu");
+    assertEquals(0, res.code, res.err);
+    double[] z =
+        ScalarTransformer.linear(Tensor.wrap(x, m, k), Tensor.wrap(w, n, k), Tensor.wrap(b, n)).y();
+    for (int i = 0; i < z.length; i++) z[i] = Activation.of("Gelu").applyExact(z[i]);
+    try (NpzFile.Reader rd = NpzFile.read(out)) {
+      assertArrayEquals(new int[] {2, 3, n}, rd.get("y", 1 << 20).getShape());
+      assertClose(z, rd.get("y", 1 << 20).asFloatArray());
+    }
+    res =
+        cli(
+            "run",
+            "linear",
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--activation",
+            "nope");
+    assertEquals(2, res.code);
+    assertTrue(res.err.startsWith("seqkernels: --activation: unknown activation 'nope'"), res.err);
+  }
+
+  @Test
+  void layerNormWithResidualAndGeluForms() throws Exception {
+    Random r = new Random(9);
+    int rows = 4, e = 9;
+    float[] x = gaussian(r, rows * e), res0 = gaussian(r, rows * e);
+    float[] scale = gaussian(r, e), bias = gaussian(r, e);
+    Path in = dir.resolve("ln.npz"), out = dir.resolve("y.npz");
+    try (NpzFile.Writer wr = NpzFile.write(in, false)) {
+      wr.write("x", x, new int[] {rows, e});
+      wr.write("scale", scale, new int[] {e});
+      wr.write("bias", bias, new int[] {e});
+      wr.write("residual", res0, new int[] {rows, e});
+    }
+    Result res =
+        cli(
+            "run",
+            "layernorm",
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--epsilon",
+            "1e-12");
+    assertEquals(0, res.code, res.err);
+    double[] want =
+        ScalarTransformer.layerNorm(
+            Tensor.wrap(x, rows, e),
+            Tensor.wrap(res0, rows, e),
+            Tensor.wrap(scale, e),
+            Tensor.wrap(bias, e),
+            1e-12);
+    try (NpzFile.Reader rd = NpzFile.read(out)) {
+      assertClose(want, rd.get("y", 1 << 20).asFloatArray());
+    }
+
+    Path gin = dir.resolve("g.npz");
+    try (NpzFile.Writer wr = NpzFile.write(gin, false)) {
+      wr.write("x", x, new int[] {rows, e});
+    }
+    for (String form : new String[] {"none", "tanh"}) {
+      res =
+          cli(
+              "run",
+              "gelu",
+              "--in",
+              gin.toString(),
+              "--out",
+              out.toString(),
+              "--approximate",
+              form);
+      assertEquals(0, res.code, res.err);
+      Activation f = Activation.of(form.equals("none") ? "Gelu" : "GeluTanh");
+      try (NpzFile.Reader rd = NpzFile.read(out)) {
+        assertClose(
+            ScalarTransformer.apply(Tensor.wrap(x, rows, e), f),
+            rd.get("y", 1 << 20).asFloatArray());
+      }
+    }
+    res =
+        cli(
+            "run",
+            "gelu",
+            "--in",
+            gin.toString(),
+            "--out",
+            out.toString(),
+            "--approximate",
+            "fast");
+    assertEquals(2, res.code);
+    assertEquals("seqkernels: --approximate: must be none or tanh, got 'fast'", res.err.strip());
+  }
+
+  @Test
+  void conv1dWithStridePadsDilationGroups() throws Exception {
+    Random r = new Random(10);
+    int b = 2, c = 6, l = 23, o = 4, k = 3;
+    float[] x = gaussian(r, b * c * l), w = gaussian(r, o * 3 * k), bias = gaussian(r, o);
+    Path in = dir.resolve("conv.npz"), out = dir.resolve("y.npz");
+    try (NpzFile.Writer wr = NpzFile.write(in, false)) {
+      wr.write("x", x, new int[] {b, c, l});
+      wr.write("weight", w, new int[] {o, 3, k});
+      wr.write("bias", bias, new int[] {o});
+    }
+    Result res =
+        cli(
+            "run",
+            "conv1d",
+            "--in",
+            in.toString(),
+            "--out",
+            out.toString(),
+            "--stride",
+            "2",
+            "--pads",
+            "2,1",
+            "--dilation",
+            "2",
+            "--groups",
+            "2");
+    assertEquals(0, res.code, res.err);
+    Conv1dOptions opt = new Conv1dOptions(2, 2, 1, 2, 2);
+    double[] want =
+        ScalarTransformer.conv1d(
+                Tensor.wrap(x, b, c, l), Tensor.wrap(w, o, 3, k), Tensor.wrap(bias, o), opt)
+            .y();
+    try (NpzFile.Reader rd = NpzFile.read(out)) {
+      assertArrayEquals(new int[] {b, o, 11}, rd.get("y", 1 << 20).getShape());
+      assertClose(want, rd.get("y", 1 << 20).asFloatArray());
+    }
+    res = cli("run", "conv1d", "--in", in.toString(), "--out", out.toString(), "--groups", "4");
+    assertEquals(2, res.code);
+    assertEquals("seqkernels: groups: 4 must divide x's channels C = 6", res.err.strip());
+  }
+
+  @Test
+  void embeddingWithInt64IdsAndABadId() throws Exception {
+    Random r = new Random(11);
+    int v = 11, e = 5;
+    float[] table = gaussian(r, v * e);
+    Path in = dir.resolve("emb.npz"), out = dir.resolve("y.npz");
+    try (NpzFile.Writer wr = NpzFile.write(in, false)) {
+      wr.write("table", table, new int[] {v, e});
+      wr.write("ids", new long[] {3, 0, 10, 3, 7, 1}, new int[] {2, 3});
+    }
+    Result res = cli("run", "embedding", "--in", in.toString(), "--out", out.toString());
+    assertEquals(0, res.code, res.err);
+    double[] want =
+        ScalarTransformer.embedding(Tensor.wrap(table, v, e), new int[] {3, 0, 10, 3, 7, 1});
+    try (NpzFile.Reader rd = NpzFile.read(out)) {
+      assertArrayEquals(new int[] {2, 3, e}, rd.get("y", 1 << 20).getShape());
+      assertClose(want, rd.get("y", 1 << 20).asFloatArray());
+    }
+    Path bad = dir.resolve("bad.npz"), badOut = dir.resolve("bad-y.npz");
+    try (NpzFile.Writer wr = NpzFile.write(bad, false)) {
+      wr.write("table", table, new int[] {v, e});
+      wr.write("ids", new int[] {3, 11}, new int[] {2});
+    }
+    res = cli("run", "embedding", "--in", bad.toString(), "--out", badOut.toString());
+    assertEquals(2, res.code);
+    assertEquals("seqkernels: ids[1]: must be in [0, V = 11), got 11", res.err.strip());
+    assertFalse(Files.exists(badOut));
   }
 
   @Test

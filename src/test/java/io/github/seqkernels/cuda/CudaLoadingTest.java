@@ -111,6 +111,62 @@ class CudaLoadingTest {
     }
   }
 
+  /** The GPU lines of L2 and L3; skipped where there is no driver (ci/gpu-check runs them). */
+  @Test
+  void onAGpuABadPtxVersionIsTypedAndScaleRuns() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        CudaDriver.probe().available(), "needs an NVIDIA driver");
+    try (DriverLauncher l = new DriverLauncher();
+        Arena arena = Arena.ofConfined()) {
+      CudaLoadException e =
+          assertThrows(
+              CudaLoadException.class, () -> l.loadPtx("future", SCALE_PTX.formatted("99.9")));
+      assertEquals(222, e.code());
+      String scale =
+          """
+          .version 7.0
+          .target sm_75
+          .address_size 64
+          .visible .entry scale(.param .u64 p_x, .param .u32 p_n, .param .f32 p_alpha)
+          {
+          	.reg .pred %p<2>;
+          	.reg .b32 %r<6>;
+          	.reg .f32 %f<4>;
+          	.reg .b64 %rd<5>;
+          	ld.param.u64 %rd1, [p_x];
+          	ld.param.u32 %r2, [p_n];
+          	ld.param.f32 %f1, [p_alpha];
+          	mov.u32 %r3, %tid.x;
+          	setp.ge.u32 %p1, %r3, %r2;
+          	@%p1 bra DONE;
+          	cvta.to.global.u64 %rd2, %rd1;
+          	mul.wide.u32 %rd3, %r3, 4;
+          	add.s64 %rd4, %rd2, %rd3;
+          	ld.global.f32 %f2, [%rd4];
+          	mul.f32 %f3, %f2, %f1;
+          	st.global.f32 [%rd4], %f3;
+          DONE:
+          	ret;
+          }
+          """;
+      l.loadPtx("scale", scale);
+      Kernel k = l.function("scale", "scale");
+      MemorySegment host = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f, 2f, 3f);
+      long d = l.malloc(12);
+      l.copyToDevice(host, d, 12);
+      l.launch(
+          k,
+          new int[] {1, 1, 1},
+          new int[] {32, 1, 1},
+          0,
+          new KernelArgs().ptr(d).i32(3).f32(2f),
+          "scale");
+      l.copyToHost(d, host, 12);
+      assertArrayEquals(new float[] {2, 4, 6}, host.toArray(ValueLayout.JAVA_FLOAT));
+      l.free(d);
+    }
+  }
+
   @Test
   void theEmulatorRunsAKernelAndReportsBadGeometry() {
     try (EmulatedLauncher l = EmulatedLauncher.fromProperty();
