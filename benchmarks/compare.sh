@@ -154,6 +154,15 @@ log "running JMH LstmBench (log: $results/jmh-lstm.log)"
   { tail -n 30 "$results/jmh-lstm.log" >&2; exit 1; }
 time_torch_lstm after
 
+# The real models against ONNX Runtime Java, both engines inside one JMH run on the same input:
+# MiniLM-L6 at batch 32 of the demo's sentences, Silero VAD one 32 ms chunk per call.
+models_cmd=("$java_home/bin/java" -jar "$jar" MiniLmBench VadBench -p "threads=$threads"
+  -f 1 -wi 3 -i 5 -w 2s -r 2s -foe true -rf json -rff "$results/jmh-models.json")
+log "running JMH MiniLmBench and VadBench (log: $results/jmh-models.log)"
+"$root/ci/fetch-models"
+(cd "$root" && "${models_cmd[@]}") >"$results/jmh-models.log" 2>&1 ||
+  { tail -n 30 "$results/jmh-models.log" >&2; exit 1; }
+
 "$python" - "$results/jmh.json" "$results/torch.json" "$batch" "$heads" "$seq_len" "$head_dim" \
   "$threads" "$runs" "$invocation" "$(quoted "${jmh_cmd[@]}")" "$(quoted "${torch_cmd[@]}")" \
   "$results/numpy-before.json" "$results/numpy-after.json" "$(quoted "${numpy_cmd[@]}")" \
@@ -303,3 +312,39 @@ print(f"\nRatio (PyTorch ms / seqkernels ms): {theirs / ours:.2f}. PyTorch: the 
 print(f"\n- JMH LSTM: `{lstm_cmd}`")
 print(f"- PyTorch: `OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} {torch_cmd}`")
 LSTM
+
+"$python" - "$results/jmh-models.json" "$(quoted "${models_cmd[@]}")" "$threads" <<'MODELS'
+import json
+import sys
+
+path, cmd, threads = sys.argv[1:]
+with open(path) as f:
+    runs = json.load(f)
+score = {}
+for r in runs:
+    bench = r["benchmark"].rsplit(".", 2)
+    name, method = bench[-2], bench[-1]
+    key = (name, r["params"].get("impl", method))
+    m = r["primaryMetric"]
+    score[key] = (m["score"], m["scoreError"])
+
+
+def row(label, unit, ours, theirs, target):
+    (a, ae), (b, be) = score[ours], score[theirs]
+    ratio = a / b
+    verdict = "met" if ratio >= target else "**missed**"
+    return (f"| {label} | {a:.1f} ± {ae:.1f} {unit} | {b:.1f} ± {be:.1f} {unit} | {ratio:.2f} | "
+            f">= {target} {verdict} |")
+
+
+print(f"\n## Real models vs ONNX Runtime Java, {threads} threads each (one JMH run)\n")
+print("| model | seqkernels | ONNX Runtime | ratio (seqkernels / ORT) | target |")
+print("|---|---:|---:|---:|---|")
+print(row("all-MiniLM-L6-v2, batch 32 of the demo's sentences", "sentences/s",
+          ("MiniLmBench", "seqkernels"), ("MiniLmBench", "onnxRuntime"), 0.6))
+print(row("Silero VAD v5, one 32 ms chunk per call", "chunks/s",
+          ("VadBench", "seqkernels"), ("VadBench", "onnxruntime"), 0.8))
+print("\nJMH throughput, 5 × 2 s after 3 × 2 s warm-up, one fork; ± is JMH's 99.9% error. "
+      "Each benchmark's setup checks that both engines agree before it times them.")
+print(f"\n- JMH models: `{cmd}`")
+MODELS
