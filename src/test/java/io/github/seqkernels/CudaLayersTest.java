@@ -92,7 +92,7 @@ class CudaLayersTest {
         assertThrows(
             IllegalArgumentException.class,
             () -> cuda.layerNorm().forward(x, Tensor.allocate(3), null, 1e-5f, x));
-    assertEquals("scale: must be [4], got [3]", e.getMessage());
+    assertEquals("scale: shape must be [4], got [3]", e.getMessage());
   }
 
   @Test
@@ -112,6 +112,6 @@ class CudaLayersTest {
         assertThrows(
             IllegalArgumentException.class,
             () -> cuda.embedding().forward(table, new int[] {1, 11}, Tensor.allocate(2, e)));
-    assertEquals("ids[1]: must be in [0, 11), got 11", ex.getMessage());
+    assertEquals("ids[1]: must be in [0, V = 11), got 11", ex.getMessage());
   }
 }
