@@ -51,8 +51,9 @@ import java.util.Map;
  *
  * <p>Threads: a chunk is about 0.6 M multiply-adds split over a dozen operator calls, too little to
  * pay for waking a thread pool, so give it a one-thread backend (the CLI's default). On the 2-core
- * development machine, under load, a 2-thread backend was about ten times slower per chunk than one
- * thread (VadBench smoke run: 32 against 313 chunks/s).
+ * development machine, under load, a 2-thread backend was many times slower per chunk than one
+ * thread (VadBench smoke run: 76 against 1970 chunks/s), mostly in the STFT's product (258 x 4, k =
+ * 256), which the GEMM splits across the pool.
  */
 public final class SileroVad {
   /** The file {@code ci/fetch-models} puts in {@link ModelFiles#cacheDir()}. */
@@ -277,8 +278,8 @@ public final class SileroVad {
       }
 
       // Decoder: one LSTM step, ReLU, 1x1 convolution, sigmoid.
-      // TODO(perf): the cell's step allocates ~43 KB (validation and views per call) and the
-      // elementwise ReLU ~8 KB; the rest of a chunk allocates nothing.
+      // TODO(perf): the cell's step allocates ~14 KB per call (validation and views); the rest
+      // of a chunk allocates under 1 KB.
       cell.step(lstmIn, state, state);
       backend.elementwise().apply(state.h(), RELU, hReluT);
       backend.conv1d().forward(hRelu3, decW, decB, decOptions, outT);
