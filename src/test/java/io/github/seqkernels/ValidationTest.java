@@ -164,7 +164,7 @@ class ValidationTest extends CpuBackendTest {
     assertEquals(
         "activations: unknown activation 'Swish', must be one of [Relu, Tanh, Sigmoid,"
             + " Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign,"
-            + " Softplus]",
+            + " Softplus, Gelu, GeluTanh]",
         e.getMessage());
   }
 
