@@ -1,6 +1,9 @@
 package io.github.seqkernels;
 
 import io.github.seqkernels.cpu.CpuBackend;
+import io.github.seqkernels.cuda.CudaBackend;
+import io.github.seqkernels.cuda.CudaDriver;
+import io.github.seqkernels.cuda.CudaException;
 import java.lang.System.Logger.Level;
 
 /** Backend selection by name; see {@link Backend#create(String, int)}. */
@@ -13,20 +16,41 @@ final class Backends {
     if (name == null) throw new IllegalArgumentException("backend: must not be null");
     return switch (name) {
       case "cpu" -> new CpuBackend(threads);
+      case "cuda" -> {
+        String why = CudaBackend.whyNotComplete();
+        if (why != null) {
+          throw new IllegalArgumentException(
+              "backend: 'cuda' is not usable yet: " + why + "; use cpu or auto");
+        }
+        yield CudaBackend.open();
+      }
       case "auto" -> {
+        String why = whyNotCuda();
+        if (why == null) {
+          try {
+            Backend cuda = CudaBackend.open();
+            LOG.log(Level.INFO, "backend auto: chose {0}", cuda.description());
+            yield cuda;
+          } catch (CudaException e) {
+            why = e.getMessage();
+            LOG.log(Level.WARNING, "backend auto: cuda failed to load, using the cpu: {0}", why);
+          }
+        }
         Backend cpu = new CpuBackend(threads);
-        LOG.log(
-            Level.INFO,
-            "backend auto: chose {0}; cuda is not built into this version",
-            cpu.description());
+        LOG.log(Level.INFO, "backend auto: chose {0}; cuda: {1}", cpu.description(), why);
         yield cpu;
       }
-      case "cuda" ->
-          throw new IllegalArgumentException(
-              "backend: 'cuda' is not built into this version; use cpu or auto");
       default ->
           throw new IllegalArgumentException(
-              "backend: must be one of auto, cpu, got '" + name + "'");
+              "backend: must be one of auto, cpu, cuda, got '" + name + "'");
     };
+  }
+
+  /** Why auto cannot take the CUDA backend here, or null when it can (probe is cached). */
+  private static String whyNotCuda() {
+    String missing = CudaBackend.whyNotComplete();
+    if (missing != null) return missing;
+    CudaDriver.Availability a = CudaDriver.probe();
+    return a.available() ? null : a.reason();
   }
 }

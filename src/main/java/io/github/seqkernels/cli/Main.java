@@ -18,7 +18,14 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Attention and recurrent-cell kernels for sequence models.",
-    subcommands = {Main.Info.class, RunCommand.class, SelfCheck.class})
+    subcommands = {
+      DemoCommand.class,
+      Main.Info.class,
+      RunCommand.class,
+      SelfCheck.class,
+      VadCommand.class,
+      EmbedCommand.class
+    })
 public final class Main implements Runnable {
   /** Held so that the level set here is not lost with a collected logger. */
   private static final Logger LIBRARY_LOG = Logger.getLogger("io.github.seqkernels");
@@ -44,6 +51,11 @@ public final class Main implements Runnable {
             System.setProperty("java.util.logging.SimpleFormatter.format", "seqkernels: %5$s%n");
           }
           LIBRARY_LOG.setLevel(main.verbose ? Level.INFO : Level.WARNING);
+          // SLF4J (used by the tokenizer of `embed`) warns on stderr that no logging backend is
+          // bound; that is expected here, so only -v shows it.
+          if (!main.verbose && System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+          }
           return new CommandLine.RunLast().execute(parsed);
         });
     cl.setParameterExceptionHandler(
@@ -102,8 +114,27 @@ public final class Main implements Runnable {
       try (Backend cpu = Backend.create("cpu", cores)) {
         System.out.println("backends: cpu      available: " + cpu.description());
       }
-      System.out.println("          cuda     not built into this version");
-      System.out.println("          auto     -> cpu");
+      io.github.seqkernels.cuda.CudaDriver.Availability gpu =
+          io.github.seqkernels.cuda.CudaDriver.probe();
+      String incomplete = io.github.seqkernels.cuda.CudaBackend.whyNotComplete();
+      if (!gpu.available()) {
+        System.out.println("          cuda     not available: " + gpu.reason());
+      } else {
+        try (Backend cuda = io.github.seqkernels.cuda.CudaBackend.open()) {
+          System.out.println("          cuda     " + cuda.description());
+        } catch (RuntimeException e) {
+          System.out.println("          cuda     failed to load: " + e.getMessage());
+        }
+      }
+      if (incomplete != null) System.out.println("          cuda     incomplete: " + incomplete);
+      System.out.println(
+          "          cuda     kernels: "
+              + io.github.seqkernels.cuda.CudaBackend.ENTRIES.stream()
+                  .map(e -> e[0] + "/" + e[1])
+                  .toList()
+              + "; cuBLAS not used (GEMMs run on the library's own gemm_f32)");
+      System.out.println(
+          "          auto     -> " + (gpu.available() && incomplete == null ? "cuda" : "cpu"));
     }
   }
 }

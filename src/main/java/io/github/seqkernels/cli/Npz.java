@@ -78,6 +78,11 @@ final class Npz {
     return arrays.containsKey(name);
   }
 
+  /** The array names, in file order. */
+  List<String> names() {
+    return List.copyOf(arrays.keySet());
+  }
+
   private NpyArray get(String name) {
     NpyArray a = arrays.get(name);
     if (a == null) {
@@ -197,13 +202,7 @@ final class Npz {
    * not the input file (which a failed run would have destroyed).
    */
   static void checkOutput(Path in, Path out) {
-    Path dir = out.toAbsolutePath().getParent();
-    if (!Files.isDirectory(dir)) {
-      throw new IllegalArgumentException("--out: directory " + dir + " does not exist");
-    }
-    if (Files.isDirectory(out)) {
-      throw new IllegalArgumentException("--out: " + out + " is a directory");
-    }
+    checkOutput(out);
     try {
       if (Files.exists(out) && Files.isSameFile(in, out)) {
         throw new IllegalArgumentException("--out: must not be the input file " + in);
@@ -211,6 +210,17 @@ final class Npz {
     } catch (IOException e) {
       throw new IllegalArgumentException(
           "--out: cannot check " + out + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** Checks an output path before any work: its directory exists and it is not a directory. */
+  static void checkOutput(Path out) {
+    Path dir = out.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("--out: directory " + dir + " does not exist");
+    }
+    if (Files.isDirectory(out)) {
+      throw new IllegalArgumentException("--out: " + out + " is a directory");
     }
   }
 

@@ -39,7 +39,12 @@ import picocli.CommandLine.Option;
       RunCommand.LayerNorm.class,
       RunCommand.Gelu.class,
       RunCommand.Conv1d.class,
-      RunCommand.Embedding.class
+      RunCommand.Embedding.class,
+      NnCommands.Mha.class,
+      NnCommands.EncoderLayer.class,
+      NnCommands.DecoderLayer.class,
+      NnCommands.Additive.class,
+      NnCommands.Luong.class
     },
     mixinStandardHelpOptions = true)
 final class RunCommand {

@@ -1,0 +1,215 @@
+package io.github.seqkernels.cuda;
+
+import io.github.seqkernels.AttentionOp;
+import io.github.seqkernels.Backend;
+import io.github.seqkernels.Conv1dOp;
+import io.github.seqkernels.ElementwiseOp;
+import io.github.seqkernels.EmbeddingOp;
+import io.github.seqkernels.GemmOp;
+import io.github.seqkernels.LayerNormOp;
+import io.github.seqkernels.LinearOp;
+import io.github.seqkernels.MatMulOp;
+import io.github.seqkernels.RecurrentCell;
+import io.github.seqkernels.RecurrentOp;
+import io.github.seqkernels.RecurrentOptions;
+import io.github.seqkernels.SoftmaxOp;
+import io.github.seqkernels.Tensor;
+
+/**
+ * The operators on an NVIDIA GPU, or on the host emulation of the same kernels: everything goes
+ * through one {@link KernelLauncher}. Host tensors are staged to device memory from a caching pool
+ * and back for each call; {@link #device} makes tensors that stay on the device.
+ *
+ * <p>Operators without a CUDA kernel yet throw {@link UnsupportedOperationException} naming the
+ * operator, never run on the CPU behind the caller's back.
+ */
+public final class CudaBackend implements Backend {
+  private final KernelLauncher launcher;
+  private final DeviceMemoryPool pool;
+  private final CudaSoftmax softmax;
+  private final CudaAttention attention;
+  private final CudaGemm gemm;
+  private final CudaMatMul matmul;
+  private final CudaLayers.Norm layerNorm;
+  private final CudaLayers.Embedding embedding;
+
+  public CudaBackend(KernelLauncher launcher) {
+    this.launcher = launcher;
+    this.pool = new DeviceMemoryPool(launcher);
+    this.softmax = new CudaSoftmax(this);
+    this.attention = new CudaAttention(this);
+    this.gemm = new CudaGemm(this);
+    this.matmul = new CudaMatMul(this);
+    this.layerNorm = new CudaLayers.Norm(this);
+    this.embedding = new CudaLayers.Embedding(this);
+  }
+
+  /**
+   * The operators of {@link Backend} that have no CUDA kernel yet. While any is missing, {@code
+   * auto} does not choose this backend (a model would fail half-way) and {@code cuda} is refused.
+   */
+  public static final java.util.List<String> MISSING =
+      java.util.List.of(
+          "lstm",
+          "gru",
+          "rnn",
+          "lstmCell",
+          "gruCell",
+          "rnnCell",
+          "linear",
+          "elementwise",
+          "conv1d");
+
+  /** The kernel entries this backend launches, as (module, entry): loaded up front by open(). */
+  public static final java.util.List<String[]> ENTRIES =
+      java.util.List.of(
+          new String[] {"softmax", "softmax_rows_f32"},
+          new String[] {"attention", "attention_fwd_f32"},
+          new String[] {"gemm", "gemm_f32"},
+          new String[] {"layers", "layernorm_f32"},
+          new String[] {"layers", "embedding_f32"});
+
+  /** Null when every operator runs on CUDA, else a sentence naming those that do not. */
+  public static String whyNotComplete() {
+    return MISSING.isEmpty() ? null : "no CUDA kernels yet for " + String.join(", ", MISSING);
+  }
+
+  /** The CUDA backend on the host emulator ({@link EmulatedLauncher#fromProperty()}). */
+  public static CudaBackend emulated() {
+    return new CudaBackend(EmulatedLauncher.fromProperty());
+  }
+
+  /**
+   * The CUDA backend on device 0 of the real driver; throws {@link CudaLoadException} with the
+   * probe's reason when there is no driver (no JCuda class is touched then).
+   */
+  public static CudaBackend open() {
+    CudaDriver.Availability a = CudaDriver.probe();
+    if (!a.available()) throw new CudaLoadException(100, "cuda: not available: " + a.reason());
+    DriverLauncher launcher = new DriverLauncher();
+    CudaBackend be = new CudaBackend(launcher);
+    try {
+      // Load every module now, so that a module the driver refuses fails here, not mid-model.
+      for (String[] e : ENTRIES) launcher.function(e[0], e[1]);
+    } catch (CudaException e) {
+      be.close();
+      throw e;
+    }
+    return be;
+  }
+
+  /**
+   * Stands for "another thread" in the shared validation: like the CPU backend, this one refuses
+   * memory confined to the calling thread, so a tensor that works on one backend works on all.
+   */
+  static final Thread OTHER_THREAD = new Thread(() -> {}, "seqkernels-cuda-validation");
+
+  KernelLauncher launcher() {
+    return launcher;
+  }
+
+  DeviceMemoryPool pool() {
+    return pool;
+  }
+
+  /** A new device tensor from this backend's pool; contents undefined until written. */
+  public DeviceTensor device(long... shape) {
+    return new DeviceTensor(pool, launcher, shape);
+  }
+
+  @Override
+  public String name() {
+    return "cuda";
+  }
+
+  @Override
+  public String description() {
+    return "cuda (" + launcher.description() + ")";
+  }
+
+  @Override
+  public SoftmaxOp softmax() {
+    return softmax;
+  }
+
+  @Override
+  public AttentionOp attention() {
+    return attention;
+  }
+
+  private static UnsupportedOperationException missing(String op) {
+    return new UnsupportedOperationException(
+        "cuda: " + op + " has no CUDA kernel yet; run it on the cpu backend");
+  }
+
+  @Override
+  public RecurrentOp lstm() {
+    throw missing("lstm");
+  }
+
+  @Override
+  public RecurrentOp gru() {
+    throw missing("gru");
+  }
+
+  @Override
+  public RecurrentOp rnn() {
+    throw missing("rnn");
+  }
+
+  @Override
+  public RecurrentCell lstmCell(Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions options) {
+    throw missing("lstmCell");
+  }
+
+  @Override
+  public RecurrentCell gruCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options) {
+    throw missing("gruCell");
+  }
+
+  @Override
+  public RecurrentCell rnnCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options) {
+    throw missing("rnnCell");
+  }
+
+  @Override
+  public GemmOp gemm() {
+    return gemm;
+  }
+
+  @Override
+  public MatMulOp matmul() {
+    return matmul;
+  }
+
+  @Override
+  public LinearOp linear() {
+    throw missing("linear");
+  }
+
+  @Override
+  public LayerNormOp layerNorm() {
+    return layerNorm;
+  }
+
+  @Override
+  public ElementwiseOp elementwise() {
+    throw missing("elementwise");
+  }
+
+  @Override
+  public EmbeddingOp embedding() {
+    return embedding;
+  }
+
+  @Override
+  public Conv1dOp conv1d() {
+    throw missing("conv1d");
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+    launcher.close();
+  }
+}

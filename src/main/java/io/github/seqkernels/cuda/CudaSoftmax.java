@@ -1,0 +1,65 @@
+package io.github.seqkernels.cuda;
+
+import io.github.seqkernels.SoftmaxOp;
+import io.github.seqkernels.SoftmaxOptions;
+import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.AttentionShape;
+import java.util.Arrays;
+
+/**
+ * Softmax on the CUDA backend: {@code softmax_rows_f32} over a contiguous {@code [outer, n, inner]}
+ * copy of x (kernels/softmax.cu), one block per row. Validation is the CPU operator's.
+ */
+final class CudaSoftmax implements SoftmaxOp {
+  private final CudaBackend be;
+
+  CudaSoftmax(CudaBackend be) {
+    this.be = be;
+  }
+
+  @Override
+  public synchronized void forward(Tensor x, Tensor y, SoftmaxOptions o) {
+    AttentionShape.requireNonNull("x", x);
+    AttentionShape.requireNonNull("y", y);
+    AttentionShape.requireNonNull("options", o);
+    int r = x.rank();
+    if (r < 1) AttentionShape.fail("x: rank must be >= 1, got 0");
+    if (o.axis() < -r || o.axis() >= r) {
+      AttentionShape.fail(
+          "axis: must be in [" + -r + ", " + (r - 1) + "] for rank " + r + ", got " + o.axis());
+    }
+    AttentionShape.requireSameShape("y", y, x);
+    if (!Float.isFinite(o.scale())) AttentionShape.fail("scale: must be finite, got " + o.scale());
+    int ax = o.axis() < 0 ? o.axis() + r : o.axis();
+    if (x.size(ax) > Integer.MAX_VALUE - 64) {
+      AttentionShape.fail("x: axis " + ax + " length " + x.size(ax) + " exceeds 2^31-65");
+    }
+    AttentionShape.requireAccessible("x", x, CudaBackend.OTHER_THREAD);
+    AttentionShape.requireAccessible("y", y, CudaBackend.OTHER_THREAD);
+    long n = x.size(ax), numel = x.numel();
+    if (numel == 0) return;
+    long inner = 1;
+    for (int d = ax + 1; d < r; d++) inner *= x.size(d);
+    long rows = numel / n;
+    if (rows > Integer.MAX_VALUE) AttentionShape.fail("x: " + rows + " rows exceed 2^31-1");
+    String what = "softmax x" + Arrays.toString(x.shape()) + " axis " + ax;
+
+    KernelLauncher l = be.launcher();
+    try (DeviceTensor dx = be.device(x.shape()).upload(x)) {
+      Kernel k = l.function("softmax", "softmax_rows_f32");
+      KernelArgs a =
+          new KernelArgs()
+              .ptr(dx.pointer())
+              .ptr(dx.pointer())
+              .i64(inner)
+              .i32((int) n)
+              .f32(o.scale())
+              .i32(o.log() ? 1 : 0);
+      // Short rows take one warp: the other threads of a 256-wide block would idle.
+      int threads = (int) Math.min(256, (n + 31) / 32 * 32);
+      l.launch(k, new int[] {(int) rows, 1, 1}, new int[] {threads, 1, 1}, 0, a, what);
+      l.synchronize();
+      dx.download(y);
+    }
+  }
+}

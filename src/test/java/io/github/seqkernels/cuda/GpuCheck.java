@@ -1,0 +1,150 @@
+package io.github.seqkernels.cuda;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import io.github.seqkernels.AttentionOptions;
+import io.github.seqkernels.Backend;
+import io.github.seqkernels.Causal;
+import io.github.seqkernels.GemmOptions;
+import io.github.seqkernels.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+/**
+ * The program behind {@code ci/gpu-check}: runs the CUDA backend's suites (the backend chosen by
+ * {@code -Dseqkernels.test.backend}, {@code cuda} on a GPU machine) through the JUnit launcher,
+ * then a short benchmark that checks each result against the CPU backend before timing it, and
+ * writes a JSON summary. Usage: {@code GpuCheck OUT.json}.
+ */
+public final class GpuCheck {
+  private static final String[] SUITES = {
+    "io.github.seqkernels.cuda.CudaLoadingTest",
+    "io.github.seqkernels.SoftmaxTest",
+    "io.github.seqkernels.AttentionCasesTest",
+    "io.github.seqkernels.AttentionGridTest",
+    "io.github.seqkernels.GemmTest",
+    "io.github.seqkernels.MatMulTest",
+  };
+
+  private GpuCheck() {}
+
+  public static void main(String[] args) throws IOException, ClassNotFoundException {
+    Path out = Path.of(args.length > 0 ? args[0] : "gpu-check.json");
+    String backendName = System.getProperty("seqkernels.test.backend", "cuda");
+    List<String> json = new ArrayList<>();
+    long failures = 0;
+    List<String> suites = new ArrayList<>();
+    Launcher launcher = LauncherFactory.create();
+    for (String suite : SUITES) {
+      LauncherDiscoveryRequest request =
+          LauncherDiscoveryRequestBuilder.request()
+              .selectors(selectClass(Class.forName(suite)))
+              .build();
+      SummaryGeneratingListener listener = new SummaryGeneratingListener();
+      long t0 = System.nanoTime();
+      launcher.execute(request, listener);
+      TestExecutionSummary s = listener.getSummary();
+      double secs = (System.nanoTime() - t0) / 1e9;
+      failures += s.getTotalFailureCount();
+      System.out.printf(
+          Locale.ROOT,
+          "%-45s %5d tests %4d failed %7.1f s%n",
+          suite.substring(suite.lastIndexOf('.') + 1),
+          s.getTestsFoundCount(),
+          s.getTotalFailureCount(),
+          secs);
+      if (s.getTotalFailureCount() > 0) s.printFailuresTo(new PrintWriter(System.out), 5);
+      suites.add(
+          String.format(
+              Locale.ROOT,
+              "{\"suite\": \"%s\", \"tests\": %d, \"failed\": %d, \"seconds\": %.2f}",
+              suite,
+              s.getTestsFoundCount(),
+              s.getTotalFailureCount(),
+              secs));
+    }
+    json.add("\"backend\": \"" + backendName + "\"");
+    json.add("\"suites\": [" + String.join(", ", suites) + "]");
+    json.add("\"failures\": " + failures);
+    json.add("\"benchmark\": [" + String.join(", ", benchmark(backendName)) + "]");
+    Files.writeString(out, "{" + String.join(", ", json) + "}\n");
+    System.out.println((failures == 0 ? "PASS" : "FAIL") + ": " + failures + " failures; " + out);
+    System.exit(failures == 0 ? 0 : 1);
+  }
+
+  /** Attention and GEMM timings on host tensors (copies included), each checked first. */
+  private static List<String> benchmark(String backendName) {
+    List<String> rows = new ArrayList<>();
+    try (Backend be = backendName.equals("cuda") ? CudaBackend.open() : CudaBackend.emulated();
+        Backend cpu = Backend.create("cpu")) {
+      boolean real = backendName.equals("cuda");
+      int s = real ? 1024 : 128, h = 8, d = 64;
+      Random r = new Random(1);
+      Tensor q = random(r, 1, h, s, d), k = random(r, 1, h, s, d), v = random(r, 1, h, s, d);
+      Tensor o1 = Tensor.allocate(1, h, s, d), o2 = Tensor.allocate(1, h, s, d);
+      AttentionOptions opt = AttentionOptions.defaults().withCausal(Causal.TOP_LEFT);
+      be.attention().forward(q, k, v, opt, o1);
+      cpu.attention().forward(q, k, v, opt, o2);
+      requireClose("attention", o1.toArray(), o2.toArray());
+      double flops = 2.0 * 2 * h * (double) s * s * d / 2;
+      rows.add(
+          time(
+              "attention B1 H8 S" + s + " D64 causal",
+              flops,
+              () -> be.attention().forward(q, k, v, opt, o1)));
+      int n = real ? 1024 : 128;
+      Tensor a = random(r, n, n), b = random(r, n, n), y1 = Tensor.allocate(n, n);
+      Tensor y2 = Tensor.allocate(n, n);
+      be.gemm().forward(a, b, null, GemmOptions.defaults(), y1);
+      cpu.gemm().forward(a, b, null, GemmOptions.defaults(), y2);
+      requireClose("gemm", y1.toArray(), y2.toArray());
+      rows.add(
+          time(
+              "sgemm " + n + "^3 (own kernel)",
+              2.0 * n * n * n,
+              () -> be.gemm().forward(a, b, y1)));
+    }
+    return rows;
+  }
+
+  private static String time(String what, double flops, Runnable call) {
+    call.run();
+    int reps = 5;
+    long t0 = System.nanoTime();
+    for (int i = 0; i < reps; i++) call.run();
+    double ms = (System.nanoTime() - t0) / 1e6 / reps;
+    System.out.printf(Locale.ROOT, "%-40s %9.2f ms %8.1f GFLOP/s%n", what, ms, flops / ms / 1e6);
+    return String.format(
+        Locale.ROOT,
+        "{\"what\": \"%s\", \"ms\": %.3f, \"gflops\": %.2f}",
+        what,
+        ms,
+        flops / ms / 1e6);
+  }
+
+  private static Tensor random(Random r, long... shape) {
+    Tensor t = Tensor.allocate(shape);
+    for (long i = 0; i < t.numel(); i++) t.setFlat(i, (float) r.nextGaussian());
+    return t;
+  }
+
+  private static void requireClose(String what, float[] x, float[] y) {
+    for (int i = 0; i < x.length; i++) {
+      if (!(Math.abs(x[i] - y[i]) <= 1e-3 + 1e-3 * Math.abs(y[i]))) {
+        throw new IllegalStateException(what + ": element " + i + " is " + x[i] + ", cpu " + y[i]);
+      }
+    }
+  }
+}
