@@ -81,7 +81,7 @@ class SteadyStateTest {
       // vectors once the JVM has run several of them (see Activations.applyRun).
       Activation relu = Activation.of("Relu");
       String[] names = {
-        "layerNorm", "linear", "tanh strided", "relu", "add", "embedding", "conv1d"
+        "layerNorm", "linear", "relu strided", "relu", "add", "embedding", "conv1d"
       };
       Runnable[] ops = {
         () -> be.layerNorm().forward(x, res, scale, bias, 1e-12f, y),
@@ -97,7 +97,9 @@ class SteadyStateTest {
       int calls = 500;
       long[] bytes = new long[ops.length];
       long worst = Long.MAX_VALUE;
-      for (int round = 0; round < 20 && worst >= 16; round++) {
+      // Up to 60 rounds (each a fraction of a second): on the shared machine C2 sometimes took
+      // longer than 20 to compile LayerNorm's row loop after the other suites.
+      for (int round = 0; round < 60 && worst >= 16; round++) {
         worst = 0;
         for (int k = 0; k < ops.length; k++) {
           long before = allocatedBytes();
