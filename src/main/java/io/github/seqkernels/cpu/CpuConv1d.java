@@ -24,6 +24,11 @@ import java.util.Arrays;
  * runs the GEMM parallel inside; several pairs (a batch, groups, depthwise) are split across the
  * pool, each (pair, chunk) piece building its col in a worker-owned buffer and running the serial
  * GEMM with that worker's scratch. Buffers grow on demand and are reused.
+ *
+ * <p>TODO(perf): the GEMM packs w (its op(B) once the thin product is transposed) on every call;
+ * Silero VAD's convs have a few output columns, so that packing dominates (measured after warm-up:
+ * ~85 us for the [258, 1, 256] STFT conv on 4 columns, ~70 us for the [128, 129, 3] encoder conv,
+ * about 6 GFLOP/s). Keeping w packed across calls (CpuGemm.pack) when w is unchanged would cut it.
  */
 final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
   /** Most floats of one col buffer (4 MB): long signals are processed in column chunks. */

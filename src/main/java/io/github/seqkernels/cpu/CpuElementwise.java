@@ -7,6 +7,7 @@ import io.github.seqkernels.Activation;
 import io.github.seqkernels.ElementwiseOp;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.LayerShape;
 import io.github.seqkernels.internal.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -56,7 +57,7 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
     Thread worker = pool.anyWorker();
     AttentionShape.requireAccessible("x", x, worker);
     AttentionShape.requireAccessible("y", y, worker);
-    boolean flat = x.isContiguous() && y.isContiguous();
+    boolean flat = dense(x) && dense(y);
     if (!flat) requireRowLength("x", x);
     start(x, null, f, y, flat);
   }
@@ -68,17 +69,31 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
     AttentionShape.requireNonNull("y", y);
     AttentionShape.requireSameShape("y", y, a);
     if (bStrides.length < a.rank()) bStrides = new long[a.rank()];
-    long[] target = a.shape();
-    AttentionShape.broadcastStrides("b", b.shape(), b.strides(), target, bStrides);
+    LayerShape.broadcastInto(b, a, bStrides);
     Thread worker = pool.anyWorker();
     AttentionShape.requireAccessible("a", a, worker);
     AttentionShape.requireAccessible("b", b, worker);
     AttentionShape.requireAccessible("y", y, worker);
     boolean sameShape = b.rank() == a.rank();
     for (int d = 0; sameShape && d < a.rank(); d++) sameShape = b.size(d) == a.size(d);
-    boolean flat = sameShape && a.isContiguous() && b.isContiguous() && y.isContiguous();
+    boolean flat = sameShape && dense(a) && dense(b) && dense(y);
     if (!flat) requireRowLength("a", a);
     start(a, b, null, y, flat);
+  }
+
+  /**
+   * True when t's elements are row-major with no gaps (a dim of size 1 may have any stride), so it
+   * can be read as one flat run; unlike Tensor.isContiguous, allocates nothing.
+   */
+  static boolean dense(Tensor t) {
+    long expect = 1;
+    for (int d = t.rank() - 1; d >= 0; d--) {
+      long n = t.size(d);
+      if (n == 0) return true;
+      if (n != 1 && t.stride(d) != expect) return false;
+      expect *= n;
+    }
+    return true;
   }
 
   /** A strided call works row by row through a line of the last dim's length. */
@@ -177,32 +192,38 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
       MemorySegment ys,
       long yo,
       int len) {
+    if (bst == 0) addScalarRun(as, ao, bs.getAtIndex(F32, bo), ys, yo, len);
+    else addVectorRun(as, ao, bs, bo, ys, yo, len);
+  }
+
+  private static void addVectorRun(
+      MemorySegment as, long ao, MemorySegment bs, long bo, MemorySegment ys, long yo, int len) {
     int vn = SPECIES.loopBound(len), i = 0;
-    if (bst == 0) {
-      FloatVector bv = FloatVector.broadcast(SPECIES, bs.getAtIndex(F32, bo));
-      for (; i < vn; i += LANES) {
-        FloatVector.fromMemorySegment(SPECIES, as, (ao + i) * 4, NATIVE)
-            .add(bv)
-            .intoMemorySegment(ys, (yo + i) * 4, NATIVE);
-      }
-      if (i < len) {
-        VectorMask<Float> m = SPECIES.indexInRange(i, len);
-        FloatVector.fromMemorySegment(SPECIES, as, (ao + i) * 4, NATIVE, m)
-            .add(bv)
-            .intoMemorySegment(ys, (yo + i) * 4, NATIVE, m);
-      }
-      return;
-    }
     for (; i < vn; i += LANES) {
-      FloatVector.fromMemorySegment(SPECIES, as, (ao + i) * 4, NATIVE)
-          .add(FloatVector.fromMemorySegment(SPECIES, bs, (bo + i) * 4, NATIVE))
-          .intoMemorySegment(ys, (yo + i) * 4, NATIVE);
+      load(as, ao + i).add(load(bs, bo + i)).intoMemorySegment(ys, (yo + i) * 4, NATIVE);
     }
-    if (i < len) {
+    if (i < len) { // masked tail
       VectorMask<Float> m = SPECIES.indexInRange(i, len);
-      FloatVector.fromMemorySegment(SPECIES, as, (ao + i) * 4, NATIVE, m)
-          .add(FloatVector.fromMemorySegment(SPECIES, bs, (bo + i) * 4, NATIVE, m))
-          .intoMemorySegment(ys, (yo + i) * 4, NATIVE, m);
+      load(as, ao + i, m).add(load(bs, bo + i, m)).intoMemorySegment(ys, (yo + i) * 4, NATIVE, m);
     }
+  }
+
+  private static void addScalarRun(
+      MemorySegment as, long ao, float b, MemorySegment ys, long yo, int len) {
+    FloatVector bv = FloatVector.broadcast(SPECIES, b);
+    int vn = SPECIES.loopBound(len), i = 0;
+    for (; i < vn; i += LANES) load(as, ao + i).add(bv).intoMemorySegment(ys, (yo + i) * 4, NATIVE);
+    if (i < len) { // masked tail
+      VectorMask<Float> m = SPECIES.indexInRange(i, len);
+      load(as, ao + i, m).add(bv).intoMemorySegment(ys, (yo + i) * 4, NATIVE, m);
+    }
+  }
+
+  private static FloatVector load(MemorySegment s, long at) {
+    return FloatVector.fromMemorySegment(SPECIES, s, at * 4, NATIVE);
+  }
+
+  private static FloatVector load(MemorySegment s, long at, VectorMask<Float> m) {
+    return FloatVector.fromMemorySegment(SPECIES, s, at * 4, NATIVE, m);
   }
 }

@@ -7,7 +7,8 @@ import java.util.Arrays;
 /**
  * Validation of the Transformer pieces (Linear, LayerNorm, elementwise, Embedding, Conv1d), shared
  * by every backend so that all of them refuse the same input with the same messages. Each check
- * names the argument, the rule and the value, and runs before anything is written.
+ * names the argument, the rule and the value, and runs before anything is written. A call that
+ * passes allocates nothing (shapes are compared in place; arrays are built only for a message).
  */
 public final class LayerShape {
   private LayerShape() {}
@@ -32,10 +33,14 @@ public final class LayerShape {
               + Arrays.toString(w.shape())
               + ")");
     }
-    if (b != null) AttentionShape.requireShape("b", b, new long[] {n}, 1);
-    long[] want = x.shape();
-    want[want.length - 1] = n;
-    AttentionShape.requireShape("y", y, want, want.length);
+    if (b != null) requireVector("b", b, n);
+    boolean same = y.rank() == x.rank() && y.size(y.rank() - 1) == n;
+    for (int d = 0; same && d < x.rank() - 1; d++) same = y.size(d) == x.size(d);
+    if (!same) {
+      long[] want = x.shape();
+      want[want.length - 1] = n;
+      AttentionShape.requireShape("y", y, want, want.length); // throws
+    }
     AttentionShape.requireAccessible("x", x, worker);
     AttentionShape.requireAccessible("w", w, worker);
     if (b != null) AttentionShape.requireAccessible("b", b, worker);
@@ -57,8 +62,8 @@ public final class LayerShape {
     requireRankAtLeast1("x", x, "[..., E]");
     long e = x.size(x.rank() - 1);
     if (residual != null) AttentionShape.requireSameShape("residual", residual, x);
-    AttentionShape.requireShape("scale", scale, new long[] {e}, 1);
-    if (bias != null) AttentionShape.requireShape("bias", bias, new long[] {e}, 1);
+    requireVector("scale", scale, e);
+    if (bias != null) requireVector("bias", bias, e);
     AttentionShape.requireSameShape("y", y, x);
     if (!(epsilon >= 0) || Float.isInfinite(epsilon)) {
       AttentionShape.fail("epsilon: must be finite and >= 0, got " + epsilon);
@@ -143,8 +148,10 @@ public final class LayerShape {
               + ((long) o.dilation() * (k - 1) + 1)
               + "): no output");
     }
-    if (bias != null) AttentionShape.requireShape("bias", bias, new long[] {oc}, 1);
-    AttentionShape.requireShape("y", y, new long[] {b, oc, lout}, 3);
+    if (bias != null) requireVector("bias", bias, oc);
+    if (y.rank() != 3 || y.size(0) != b || y.size(1) != oc || y.size(2) != lout) {
+      AttentionShape.requireShape("y", y, new long[] {b, oc, lout}, 3); // throws
+    }
     if (cg * k > Integer.MAX_VALUE / 64 || l > Integer.MAX_VALUE || lout > Integer.MAX_VALUE) {
       AttentionShape.fail("x: sizes exceed 2^31 (C/groups·K = " + cg * k + ", L = " + l + ")");
     }
@@ -152,6 +159,34 @@ public final class LayerShape {
     AttentionShape.requireAccessible("w", w, worker);
     if (bias != null) AttentionShape.requireAccessible("bias", bias, worker);
     AttentionShape.requireAccessible("y", y, worker);
+  }
+
+  /** Requires shape [n], with requireShape's message. */
+  static void requireVector(String name, Tensor t, long n) {
+    if (t.rank() != 1 || t.size(0) != n) {
+      AttentionShape.requireShape(name, t, new long[] {n}, 1); // throws
+    }
+  }
+
+  /**
+   * Strides (in elements) that broadcast b to a's shape by numpy rules, into out (a's rank long),
+   * without allocating; on a mismatch, the shared rule's message naming "b".
+   */
+  public static void broadcastInto(Tensor b, Tensor a, long[] out) {
+    int ra = a.rank(), rb = b.rank(), shift = ra - rb;
+    boolean ok = rb <= ra;
+    for (int d = 0; ok && d < ra; d++) {
+      int i = d - shift;
+      if (i < 0) {
+        out[d] = 0;
+        continue;
+      }
+      long n = b.size(i), t = a.size(d);
+      if (n == t) out[d] = t == 1 ? 0 : b.stride(i);
+      else if (n == 1) out[d] = 0;
+      else ok = false;
+    }
+    if (!ok) AttentionShape.broadcastStrides("b", b.shape(), b.strides(), a.shape(), out); // throws
   }
 
   static void requireRankAtLeast1(String name, Tensor t, String layout) {
