@@ -32,6 +32,9 @@ public final class CudaBackend implements Backend {
   private final CudaMatMul matmul;
   private final CudaLayers.Norm layerNorm;
   private final CudaLayers.Embedding embedding;
+  private final CudaElementwise elementwise;
+  private final CudaLinear linear;
+  private final CudaConv1d conv1d;
 
   public CudaBackend(KernelLauncher launcher) {
     this.launcher = launcher;
@@ -42,6 +45,9 @@ public final class CudaBackend implements Backend {
     this.matmul = new CudaMatMul(this);
     this.layerNorm = new CudaLayers.Norm(this);
     this.embedding = new CudaLayers.Embedding(this);
+    this.elementwise = new CudaElementwise(this);
+    this.linear = new CudaLinear(this);
+    this.conv1d = new CudaConv1d(this);
   }
 
   /**
@@ -49,16 +55,7 @@ public final class CudaBackend implements Backend {
    * auto} does not choose this backend (a model would fail half-way) and {@code cuda} is refused.
    */
   public static final java.util.List<String> MISSING =
-      java.util.List.of(
-          "lstm",
-          "gru",
-          "rnn",
-          "lstmCell",
-          "gruCell",
-          "rnnCell",
-          "linear",
-          "elementwise",
-          "conv1d");
+      java.util.List.of("lstm", "gru", "rnn", "lstmCell", "gruCell", "rnnCell");
 
   /** The kernel entries this backend launches, as (module, entry): loaded up front by open(). */
   public static final java.util.List<String[]> ENTRIES =
@@ -67,7 +64,10 @@ public final class CudaBackend implements Backend {
           new String[] {"attention", "attention_fwd_f32"},
           new String[] {"gemm", "gemm_f32"},
           new String[] {"layers", "layernorm_f32"},
-          new String[] {"layers", "embedding_f32"});
+          new String[] {"layers", "embedding_f32"},
+          new String[] {"elementwise", "activation_f32"},
+          new String[] {"elementwise", "add_f32"},
+          new String[] {"elementwise", "conv1d_f32"});
 
   /** Null when every operator runs on CUDA, else a sentence naming those that do not. */
   public static String whyNotComplete() {
@@ -184,7 +184,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public LinearOp linear() {
-    throw missing("linear");
+    return linear;
   }
 
   @Override
@@ -194,7 +194,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public ElementwiseOp elementwise() {
-    throw missing("elementwise");
+    return elementwise;
   }
 
   @Override
@@ -204,7 +204,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public Conv1dOp conv1d() {
-    throw missing("conv1d");
+    return conv1d;
   }
 
   @Override
