@@ -55,13 +55,6 @@ public final class CudaBackend implements Backend {
     this.rnn = new CudaRecurrent(this, RecurrentShape.Kind.RNN);
   }
 
-  /**
-   * The operators of {@link Backend} that have no CUDA kernel yet. While any is missing, {@code
-   * auto} does not choose this backend (a model would fail half-way) and {@code cuda} is refused.
-   */
-  public static final java.util.List<String> MISSING =
-      java.util.List.of("lstm", "gru", "rnn", "lstmCell", "gruCell", "rnnCell");
-
   /** The kernel entries this backend launches, as (module, entry): loaded up front by open(). */
   public static final java.util.List<String[]> ENTRIES =
       java.util.List.of(
@@ -77,11 +70,6 @@ public final class CudaBackend implements Backend {
           new String[] {"recurrent", "gru_reset_f32"},
           new String[] {"recurrent", "gru_gates_f32"},
           new String[] {"recurrent", "rnn_gates_f32"});
-
-  /** Null when every operator runs on CUDA, else a sentence naming those that do not. */
-  public static String whyNotComplete() {
-    return MISSING.isEmpty() ? null : "no CUDA kernels yet for " + String.join(", ", MISSING);
-  }
 
   /** The CUDA backend on the host emulator ({@link EmulatedLauncher#fromProperty()}). */
   public static CudaBackend emulated() {
@@ -113,7 +101,8 @@ public final class CudaBackend implements Backend {
    */
   static final Thread OTHER_THREAD = new Thread(() -> {}, "seqkernels-cuda-validation");
 
-  KernelLauncher launcher() {
+  /** The launcher every kernel goes through (the driver's, or the emulator's). */
+  public KernelLauncher launcher() {
     return launcher;
   }
 
