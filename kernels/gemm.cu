@@ -1,7 +1,8 @@
 // General matrix product, float32: the library's own SGEMM, used where cuBLAS is not loaded.
 //
 // Kernels:
-//   gemm_f32  Y = alpha·op(A)·op(B) + beta·C over one [M, N] output, tiles of GEMM_TM x GEMM_TN
+//   gemm_f32  Y = f(alpha·op(A)·op(B) + beta·C) over one [M, N] output (f: an activation of
+//             activations.cuh, or none), tiles of GEMM_TM x GEMM_TN
 //             per block through GEMM_TK-deep slices of A and B in shared memory; grid
 //             (ceil(N / 64), ceil(M / 64), 1), block (16, 16, 1), each thread a 4 x 4 micro-tile
 //             (rows ty + 16·r, columns tx + 16·c); no dynamic shared memory.
@@ -10,9 +11,9 @@
 // C broadcast over [M, N] (stride 0 on broadcast dims) or absent, Y [M, N].
 //
 // Reduction order: each element is one chain of fused multiply-adds over k = 0..K-1 from 0, then
-// alpha·acc, then fma(beta, c, alpha·acc): the order of the CPU backend's GEMM, so the two agree
+// alpha·acc, then fma(beta, c, alpha·acc), then f: the order of the CPU backend's GEMM, so the two agree
 // bit for bit and a row's result does not depend on the other rows of the product.
-#include "common.cuh"
+#include "activations.cuh"
 
 #define GEMM_TM 64
 #define GEMM_TN 64
@@ -26,7 +27,8 @@ struct GemmArgs {
   long long as0, as1, bs0, bs1, cs0, cs1, ys0, ys1;
   int M, N, K;
   float alpha, beta;
-  int pad;
+  int act;  // SK_ACT_NONE or an activation kind (the epilogue of nn.Linear)
+  float act_alpha, act_beta;
 };
 
 extern "C" __global__ __launch_bounds__(256) void gemm_f32(GemmArgs g) {
@@ -72,6 +74,7 @@ extern "C" __global__ __launch_bounds__(256) void gemm_f32(GemmArgs g) {
       if (j >= g.N) continue;
       float v = g.alpha * acc[r][c];
       if (g.c) v = fmaf(g.beta, g.c[i * g.cs0 + j * g.cs1], v);
+      if (g.act != SK_ACT_NONE) v = sk_activate(g.act, g.act_alpha, g.act_beta, v);
       g.y[i * g.ys0 + j * g.ys1] = v;
     }
   }

@@ -14,9 +14,12 @@ mkdir -p "$out/obj"
 objs=()
 for src in "$root"/native/emu/cuda_emu.cpp "$root"/kernels/*.cu; do
   obj="$out/obj/$(basename "$src").o"
-  # Rebuild only what changed (the header and common.cuh touch everything).
-  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$root/native/emu/cuda_emu.h" -nt "$obj" ] ||
-    [ "$root/kernels/common.cuh" -nt "$obj" ]; then
+  # Rebuild only what changed (the emulator header and any kernels/*.cuh touch everything).
+  stale=0
+  for dep in "$src" "$root/native/emu/cuda_emu.h" "$root"/kernels/*.cuh; do
+    if [ "$dep" -nt "$obj" ]; then stale=1; fi
+  done
+  if [ ! -f "$obj" ] || [ $stale = 1 ]; then
     "$cxx" -std=c++17 -O2 -g0 -fPIC -Wall -Wno-unused-function -Wno-sign-compare -I"$root/native/emu" \
       -I"$root/kernels" -x c++ -c "$src" -o "$obj"
   fi

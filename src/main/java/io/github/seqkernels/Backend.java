@@ -15,7 +15,7 @@ package io.github.seqkernels;
  * time (a call already uses every thread of the backend). Close the backend to stop its threads.
  */
 public interface Backend extends AutoCloseable {
-  /** "cpu" or "cuda". */
+  /** "cpu" or "cuda" (the emulator included). */
   String name();
 
   /** One line: the device, vector width or GPU, and parallelism. */
@@ -76,8 +76,12 @@ public interface Backend extends AutoCloseable {
   }
 
   /**
-   * The backend called {@code name}: "cpu", or "auto", which takes the best backend this machine
-   * can run and logs (System.Logger, INFO) which one it chose and why. {@code threads} is the CPU
+   * The backend called {@code name}: "cpu"; "cuda", device 0 of the NVIDIA driver (throws {@link
+   * io.github.seqkernels.cuda.CudaLoadException} naming the reason where the driver or a module
+   * cannot load); "cuda-emulator", the CUDA kernels on the host emulation (needs the library that
+   * native/build-emu.sh builds, at {@code -Dseqkernels.cuda.emulator}); or "auto", which takes the
+   * GPU only when the driver and every module load, else the CPU, and logs (System.Logger; INFO,
+   * WARNING for a GPU that failed to load) which one it chose and why. {@code threads} is the CPU
    * parallelism.
    */
   static Backend create(String name, int threads) {

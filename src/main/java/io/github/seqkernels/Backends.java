@@ -16,16 +16,11 @@ final class Backends {
     if (name == null) throw new IllegalArgumentException("backend: must not be null");
     return switch (name) {
       case "cpu" -> new CpuBackend(threads);
-      case "cuda" -> {
-        String why = CudaBackend.whyNotComplete();
-        if (why != null) {
-          throw new IllegalArgumentException(
-              "backend: 'cuda' is not usable yet: " + why + "; use cpu or auto");
-        }
-        yield CudaBackend.open();
-      }
+      case "cuda" -> CudaBackend.open();
+      case "cuda-emulator" -> CudaBackend.emulated();
       case "auto" -> {
-        String why = whyNotCuda();
+        CudaDriver.Availability driver = CudaDriver.probe();
+        String why = driver.available() ? null : driver.reason();
         if (why == null) {
           try {
             Backend cuda = CudaBackend.open();
@@ -42,15 +37,7 @@ final class Backends {
       }
       default ->
           throw new IllegalArgumentException(
-              "backend: must be one of auto, cpu, cuda, got '" + name + "'");
+              "backend: must be one of auto, cpu, cuda, cuda-emulator, got '" + name + "'");
     };
-  }
-
-  /** Why auto cannot take the CUDA backend here, or null when it can (probe is cached). */
-  private static String whyNotCuda() {
-    String missing = CudaBackend.whyNotComplete();
-    if (missing != null) return missing;
-    CudaDriver.Availability a = CudaDriver.probe();
-    return a.available() ? null : a.reason();
   }
 }

@@ -172,7 +172,8 @@ class ValidationTest extends CpuBackendTest {
   void backendNames() {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> Backend.create("tpu"));
-    assertEquals("backend: must be one of auto, cpu, cuda, got 'tpu'", e.getMessage());
+    assertEquals(
+        "backend: must be one of auto, cpu, cuda, cuda-emulator, got 'tpu'", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Causal.parse("top_left"));
     assertEquals(
         "causal: must be one of none, top-left, bottom-right, got 'top_left'", e.getMessage());

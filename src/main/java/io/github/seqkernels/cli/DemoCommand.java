@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--backend",
       defaultValue = "cpu",
-      description = "cpu or auto (default: ${DEFAULT-VALUE})")
+      description = "cpu, cuda or auto (default: ${DEFAULT-VALUE})")
   String backend;
 
   @Option(
@@ -94,11 +94,12 @@ final class DemoCommand implements Callable<Integer> {
     if (repeat < 1) throw new IllegalArgumentException("--repeat: must be >= 1, got " + repeat);
     Path dir = png.toAbsolutePath().getParent();
     if (dir != null) Files.createDirectories(dir);
-    Path vadFile = ModelFiles.find(vadModel, SileroVad.V5_FILE);
     boolean ort = !noCheck && EmbedCommand.ortAvailable();
     started = System.nanoTime();
     boolean ok = true;
+    // The backend first: a --backend this machine cannot give fails before the models load.
     try (Backend be = Backend.create(backend, threads)) {
+      Path vadFile = ModelFiles.find(vadModel, SileroVad.V5_FILE);
       System.out.println("backend: " + be.description());
       System.out.println(
           ort

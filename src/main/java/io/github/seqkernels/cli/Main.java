@@ -73,8 +73,11 @@ public final class Main implements Runnable {
     cl.setExecutionExceptionHandler(
         (e, c, p) -> {
           PrintWriter err = c.getErr();
-          if (e instanceof IllegalArgumentException) {
-            err.println("seqkernels: " + e.getMessage());
+          // Bad input, or a backend asked for by name that this machine cannot give (no
+          // driver, a module the driver refuses): one line, exit code 2.
+          if (e instanceof IllegalArgumentException
+              || e instanceof io.github.seqkernels.cuda.CudaLoadException) {
+            err.println("seqkernels: " + String.valueOf(e.getMessage()).replace('\n', ' '));
             return 2;
           }
           err.println("seqkernels: internal error: " + e);
@@ -116,25 +119,45 @@ public final class Main implements Runnable {
       }
       io.github.seqkernels.cuda.CudaDriver.Availability gpu =
           io.github.seqkernels.cuda.CudaDriver.probe();
-      String incomplete = io.github.seqkernels.cuda.CudaBackend.whyNotComplete();
+      boolean cudaLoads = false;
       if (!gpu.available()) {
         System.out.println("          cuda     not available: " + gpu.reason());
       } else {
-        try (Backend cuda = io.github.seqkernels.cuda.CudaBackend.open()) {
-          System.out.println("          cuda     " + cuda.description());
+        try (io.github.seqkernels.cuda.CudaBackend cuda =
+            io.github.seqkernels.cuda.CudaBackend.open()) {
+          var d = (io.github.seqkernels.cuda.DriverLauncher) cuda.launcher();
+          int cc = d.computeCapability(), dv = d.driverVersion();
+          int rv = io.github.seqkernels.cuda.DriverLauncher.runtimeVersion();
+          System.out.println("          cuda     available: " + d.deviceName());
+          System.out.println(
+              "          cuda     compute capability "
+                  + cc / 10
+                  + "."
+                  + cc % 10
+                  + ", driver CUDA "
+                  + version(dv)
+                  + ", runtime "
+                  + (rv < 0
+                      ? "not loaded (the backend uses the driver API)"
+                      : "CUDA " + version(rv)));
+          System.out.println("          cuda     modules loaded: " + d.loadedModules());
+          cudaLoads = true;
         } catch (RuntimeException e) {
           System.out.println("          cuda     failed to load: " + e.getMessage());
         }
       }
-      if (incomplete != null) System.out.println("          cuda     incomplete: " + incomplete);
       System.out.println(
           "          cuda     kernels: "
               + io.github.seqkernels.cuda.CudaBackend.ENTRIES.stream()
                   .map(e -> e[0] + "/" + e[1])
                   .toList()
               + "; cuBLAS not used (GEMMs run on the library's own gemm_f32)");
-      System.out.println(
-          "          auto     -> " + (gpu.available() && incomplete == null ? "cuda" : "cpu"));
+      System.out.println("          auto     -> " + (cudaLoads ? "cuda" : "cpu"));
+    }
+
+    /** A CUDA version number (major·1000 + minor·10) as major.minor. */
+    private static String version(int v) {
+      return v / 1000 + "." + v % 1000 / 10;
     }
   }
 }

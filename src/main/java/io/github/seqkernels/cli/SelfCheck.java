@@ -37,7 +37,10 @@ import picocli.CommandLine.Option;
         "Run every operator on built-in inputs, compare with the float64 control, and "
             + "print error and throughput.")
 final class SelfCheck implements Callable<Integer> {
-  @Option(names = "--backend", defaultValue = "auto", description = "auto or cpu")
+  @Option(
+      names = "--backend",
+      defaultValue = "auto",
+      description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
   String backend;
 
   @Option(names = "--threads", description = "CPU threads (default: all cores)")

@@ -58,6 +58,14 @@ final class VadCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "1", description = "CPU threads (default: 1)")
   int threads;
 
+  // The default stays the CPU: the model's steps are small (one 512-sample chunk at a time), where
+  // a GPU's per-launch cost outweighs its throughput.
+  @Option(
+      names = "--backend",
+      defaultValue = "cpu",
+      description = "cpu, cuda or auto (default: ${DEFAULT-VALUE})")
+  String backend;
+
   @Override
   public Integer call() {
     if (threads < 1) throw new IllegalArgumentException("--threads: must be >= 1, got " + threads);
@@ -68,14 +76,16 @@ final class VadCommand implements Callable<Integer> {
               + " which the CLI jar does not bundle; run with java -cp seqkernels.jar:<its jar>"
               + " io.github.seqkernels.cli.Main vad --check ...");
     }
-    Path modelFile = ModelFiles.find(model, SileroVad.V5_FILE);
-    WavAudio audio = WavAudio.read(file);
-    SileroVad.requireRate(audio.sampleRate());
-
     float[] p;
     int chunk;
-    try (Backend backend = Backend.create("cpu", threads)) {
-      SileroVad vad = SileroVad.load(backend, modelFile, audio.sampleRate());
+    Path modelFile;
+    WavAudio audio;
+    // The backend first: a --backend this machine cannot give fails before any file is read.
+    try (Backend be = Backend.create(backend, threads)) {
+      modelFile = ModelFiles.find(model, SileroVad.V5_FILE);
+      audio = WavAudio.read(file);
+      SileroVad.requireRate(audio.sampleRate());
+      SileroVad vad = SileroVad.load(be, modelFile, audio.sampleRate());
       chunk = vad.chunkSamples();
       p = vad.probabilities(audio.samples());
     }

@@ -14,14 +14,15 @@ import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.SoftmaxOp;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.RecurrentShape;
 
 /**
  * The operators on an NVIDIA GPU, or on the host emulation of the same kernels: everything goes
  * through one {@link KernelLauncher}. Host tensors are staged to device memory from a caching pool
  * and back for each call; {@link #device} makes tensors that stay on the device.
  *
- * <p>Operators without a CUDA kernel yet throw {@link UnsupportedOperationException} naming the
- * operator, never run on the CPU behind the caller's back.
+ * <p>Every operator of {@link Backend} has a CUDA kernel here; none runs on the CPU behind the
+ * caller's back.
  */
 public final class CudaBackend implements Backend {
   private final KernelLauncher launcher;
@@ -32,6 +33,10 @@ public final class CudaBackend implements Backend {
   private final CudaMatMul matmul;
   private final CudaLayers.Norm layerNorm;
   private final CudaLayers.Embedding embedding;
+  private final CudaElementwise elementwise;
+  private final CudaLinear linear;
+  private final CudaConv1d conv1d;
+  private final CudaRecurrent lstm, gru, rnn;
 
   public CudaBackend(KernelLauncher launcher) {
     this.launcher = launcher;
@@ -42,23 +47,13 @@ public final class CudaBackend implements Backend {
     this.matmul = new CudaMatMul(this);
     this.layerNorm = new CudaLayers.Norm(this);
     this.embedding = new CudaLayers.Embedding(this);
+    this.elementwise = new CudaElementwise(this);
+    this.linear = new CudaLinear(this);
+    this.conv1d = new CudaConv1d(this);
+    this.lstm = new CudaRecurrent(this, RecurrentShape.Kind.LSTM);
+    this.gru = new CudaRecurrent(this, RecurrentShape.Kind.GRU);
+    this.rnn = new CudaRecurrent(this, RecurrentShape.Kind.RNN);
   }
-
-  /**
-   * The operators of {@link Backend} that have no CUDA kernel yet. While any is missing, {@code
-   * auto} does not choose this backend (a model would fail half-way) and {@code cuda} is refused.
-   */
-  public static final java.util.List<String> MISSING =
-      java.util.List.of(
-          "lstm",
-          "gru",
-          "rnn",
-          "lstmCell",
-          "gruCell",
-          "rnnCell",
-          "linear",
-          "elementwise",
-          "conv1d");
 
   /** The kernel entries this backend launches, as (module, entry): loaded up front by open(). */
   public static final java.util.List<String[]> ENTRIES =
@@ -67,12 +62,14 @@ public final class CudaBackend implements Backend {
           new String[] {"attention", "attention_fwd_f32"},
           new String[] {"gemm", "gemm_f32"},
           new String[] {"layers", "layernorm_f32"},
-          new String[] {"layers", "embedding_f32"});
-
-  /** Null when every operator runs on CUDA, else a sentence naming those that do not. */
-  public static String whyNotComplete() {
-    return MISSING.isEmpty() ? null : "no CUDA kernels yet for " + String.join(", ", MISSING);
-  }
+          new String[] {"layers", "embedding_f32"},
+          new String[] {"elementwise", "activation_f32"},
+          new String[] {"elementwise", "add_f32"},
+          new String[] {"elementwise", "conv1d_f32"},
+          new String[] {"recurrent", "lstm_gates_f32"},
+          new String[] {"recurrent", "gru_reset_f32"},
+          new String[] {"recurrent", "gru_gates_f32"},
+          new String[] {"recurrent", "rnn_gates_f32"});
 
   /** The CUDA backend on the host emulator ({@link EmulatedLauncher#fromProperty()}). */
   public static CudaBackend emulated() {
@@ -104,7 +101,8 @@ public final class CudaBackend implements Backend {
    */
   static final Thread OTHER_THREAD = new Thread(() -> {}, "seqkernels-cuda-validation");
 
-  KernelLauncher launcher() {
+  /** The launcher every kernel goes through (the driver's, or the emulator's). */
+  public KernelLauncher launcher() {
     return launcher;
   }
 
@@ -137,39 +135,34 @@ public final class CudaBackend implements Backend {
     return attention;
   }
 
-  private static UnsupportedOperationException missing(String op) {
-    return new UnsupportedOperationException(
-        "cuda: " + op + " has no CUDA kernel yet; run it on the cpu backend");
-  }
-
   @Override
   public RecurrentOp lstm() {
-    throw missing("lstm");
+    return lstm;
   }
 
   @Override
   public RecurrentOp gru() {
-    throw missing("gru");
+    return gru;
   }
 
   @Override
   public RecurrentOp rnn() {
-    throw missing("rnn");
+    return rnn;
   }
 
   @Override
   public RecurrentCell lstmCell(Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions options) {
-    throw missing("lstmCell");
+    return new CudaRecurrent(this, RecurrentShape.Kind.LSTM).cell(w, r, b, p, options);
   }
 
   @Override
   public RecurrentCell gruCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options) {
-    throw missing("gruCell");
+    return new CudaRecurrent(this, RecurrentShape.Kind.GRU).cell(w, r, b, null, options);
   }
 
   @Override
   public RecurrentCell rnnCell(Tensor w, Tensor r, Tensor b, RecurrentOptions options) {
-    throw missing("rnnCell");
+    return new CudaRecurrent(this, RecurrentShape.Kind.RNN).cell(w, r, b, null, options);
   }
 
   @Override
@@ -184,7 +177,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public LinearOp linear() {
-    throw missing("linear");
+    return linear;
   }
 
   @Override
@@ -194,7 +187,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public ElementwiseOp elementwise() {
-    throw missing("elementwise");
+    return elementwise;
   }
 
   @Override
@@ -204,7 +197,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public Conv1dOp conv1d() {
-    throw missing("conv1d");
+    return conv1d;
   }
 
   @Override

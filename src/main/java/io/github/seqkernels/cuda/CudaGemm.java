@@ -1,5 +1,6 @@
 package io.github.seqkernels.cuda;
 
+import io.github.seqkernels.Activation;
 import io.github.seqkernels.GemmOp;
 import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Tensor;
@@ -21,8 +22,8 @@ final class CudaGemm implements GemmOp {
   /** As the CPU GEMM: K fits its packed panels. */
   static final long MAX_K = Integer.MAX_VALUE / 64;
 
-  /** sizeof(GemmArgs): 4 pointers, 8 strides, 3 ints, 2 floats and padding. */
-  static final int ARGS_BYTES = 120;
+  /** sizeof(GemmArgs): 4 pointers, 8 strides, 3 ints, 2 floats, the epilogue's int and 2 floats. */
+  static final int ARGS_BYTES = 128;
 
   private final CudaBackend be;
   private final long[] cStrides = new long[2];
@@ -100,12 +101,16 @@ final class CudaGemm implements GemmOp {
           (int) nn,
           (int) ka,
           o.alpha(),
-          o.beta());
+          o.beta(),
+          null);
       st.finish();
     }
   }
 
-  /** One launch of gemm_f32; op(A)(i, k) at pa + i·as0 + k·as1, likewise for B, C and Y. */
+  /**
+   * One launch of gemm_f32; op(A)(i, k) at pa + i·as0 + k·as1, likewise for B, C and Y; f (or null)
+   * applied to each result as it is written.
+   */
   static void run(
       CudaBackend be,
       String what,
@@ -125,7 +130,8 @@ final class CudaGemm implements GemmOp {
       int n,
       int k,
       float alpha,
-      float beta) {
+      float beta,
+      Activation f) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment g = arena.allocate(ARGS_BYTES, 8);
       long[] longs = {pa, pb, pc, py, as0, as1, bs0, bs1, cs0, cs1, ys0, ys1};
@@ -135,6 +141,9 @@ final class CudaGemm implements GemmOp {
       g.set(ValueLayout.JAVA_INT, 104, k);
       g.set(ValueLayout.JAVA_FLOAT, 108, alpha);
       g.set(ValueLayout.JAVA_FLOAT, 112, beta);
+      g.set(ValueLayout.JAVA_INT, 116, f == null ? -1 : f.kind().ordinal());
+      g.set(ValueLayout.JAVA_FLOAT, 120, f == null ? 0f : f.alpha());
+      g.set(ValueLayout.JAVA_FLOAT, 124, f == null ? 0f : f.beta());
       KernelLauncher l = be.launcher();
       Kernel kernel = l.function("gemm", "gemm_f32");
       int[] grid = {(n + 63) / 64, (m + 63) / 64, 1};

@@ -103,7 +103,8 @@ final class CudaMatMul implements MatMulOp {
             (int) nn,
             (int) kk,
             1f,
-            0f);
+            0f,
+            null);
       }
       st.finish();
     }

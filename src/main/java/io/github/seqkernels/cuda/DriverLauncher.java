@@ -105,6 +105,29 @@ public final class DriverLauncher implements KernelLauncher {
     return driverVersion;
   }
 
+  /** Device 0's name, as the driver reports it. */
+  public String deviceName() {
+    return name;
+  }
+
+  /** The modules loaded so far (open() loads every module the backend launches). */
+  public java.util.Set<String> loadedModules() {
+    return new java.util.TreeSet<>(modules.keySet());
+  }
+
+  /**
+   * The CUDA runtime version JCuda's runtime library carries (major·1000 + minor·10), or -1 when
+   * that library cannot load; the backend itself uses the driver API only.
+   */
+  public static int runtimeVersion() {
+    try {
+      int[] v = new int[1];
+      return jcuda.runtime.JCuda.cudaRuntimeGetVersion(v) == 0 ? v[0] : -1;
+    } catch (LinkageError | RuntimeException e) {
+      return -1;
+    }
+  }
+
   /** Compute capability as major·10 + minor. */
   public int computeCapability() {
     int[] maj = new int[1], min = new int[1];

@@ -2,10 +2,14 @@ package io.github.seqkernels.cuda;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import com.google.gson.GsonBuilder;
 import io.github.seqkernels.AttentionOptions;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Causal;
 import io.github.seqkernels.GemmOptions;
+import io.github.seqkernels.RecurrentInputs;
+import io.github.seqkernels.RecurrentOptions;
+import io.github.seqkernels.RecurrentOutputs;
 import io.github.seqkernels.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -36,16 +40,32 @@ public final class GpuCheck {
     "io.github.seqkernels.AttentionGridTest",
     "io.github.seqkernels.GemmTest",
     "io.github.seqkernels.MatMulTest",
+    "io.github.seqkernels.LayerNormTest",
+    "io.github.seqkernels.EmbeddingTest",
+    "io.github.seqkernels.ElementwiseTest",
+    "io.github.seqkernels.LinearTest",
+    "io.github.seqkernels.Conv1dTest",
+    "io.github.seqkernels.RecurrentCasesTest",
+    "io.github.seqkernels.RecurrentGridTest",
+    "io.github.seqkernels.RecurrentCellTest",
+    "io.github.seqkernels.ValidationTest",
+    "io.github.seqkernels.LayerValidationTest",
   };
+
+  /** One suite's counts, one benchmark row, and the whole summary: the JSON file's records. */
+  record Suite(String suite, long tests, long failed, double seconds) {}
+
+  record Timing(String what, double ms, double gflops) {}
+
+  record Summary(String backend, List<Suite> suites, long failures, List<Timing> benchmark) {}
 
   private GpuCheck() {}
 
   public static void main(String[] args) throws IOException, ClassNotFoundException {
     Path out = Path.of(args.length > 0 ? args[0] : "gpu-check.json");
     String backendName = System.getProperty("seqkernels.test.backend", "cuda");
-    List<String> json = new ArrayList<>();
     long failures = 0;
-    List<String> suites = new ArrayList<>();
+    List<Suite> suites = new ArrayList<>();
     Launcher launcher = LauncherFactory.create();
     for (String suite : SUITES) {
       LauncherDiscoveryRequest request =
@@ -66,27 +86,17 @@ public final class GpuCheck {
           s.getTotalFailureCount(),
           secs);
       if (s.getTotalFailureCount() > 0) s.printFailuresTo(new PrintWriter(System.out), 5);
-      suites.add(
-          String.format(
-              Locale.ROOT,
-              "{\"suite\": \"%s\", \"tests\": %d, \"failed\": %d, \"seconds\": %.2f}",
-              suite,
-              s.getTestsFoundCount(),
-              s.getTotalFailureCount(),
-              secs));
+      suites.add(new Suite(suite, s.getTestsFoundCount(), s.getTotalFailureCount(), secs));
     }
-    json.add("\"backend\": \"" + backendName + "\"");
-    json.add("\"suites\": [" + String.join(", ", suites) + "]");
-    json.add("\"failures\": " + failures);
-    json.add("\"benchmark\": [" + String.join(", ", benchmark(backendName)) + "]");
-    Files.writeString(out, "{" + String.join(", ", json) + "}\n");
+    Summary summary = new Summary(backendName, suites, failures, benchmark(backendName));
+    Files.writeString(out, new GsonBuilder().setPrettyPrinting().create().toJson(summary) + "\n");
     System.out.println((failures == 0 ? "PASS" : "FAIL") + ": " + failures + " failures; " + out);
     System.exit(failures == 0 ? 0 : 1);
   }
 
   /** Attention and GEMM timings on host tensors (copies included), each checked first. */
-  private static List<String> benchmark(String backendName) {
-    List<String> rows = new ArrayList<>();
+  private static List<Timing> benchmark(String backendName) {
+    List<Timing> rows = new ArrayList<>();
     try (Backend be = backendName.equals("cuda") ? CudaBackend.open() : CudaBackend.emulated();
         Backend cpu = Backend.create("cpu")) {
       boolean real = backendName.equals("cuda");
@@ -115,23 +125,40 @@ public final class GpuCheck {
               "sgemm " + n + "^3 (own kernel)",
               2.0 * n * n * n,
               () -> be.gemm().forward(a, b, y1)));
+
+      // LSTM: the per-step launches (product + fused gates) dominate at small batches.
+      int ss = real ? 100 : 8, bb = real ? 16 : 4, ii = real ? 256 : 32, hh = real ? 512 : 32;
+      Tensor x = random(r, ss, bb, ii), w = random(r, 1, 4 * hh, ii), rr = random(r, 1, 4 * hh, hh);
+      scale(w, 0.05f);
+      scale(rr, 0.05f);
+      RecurrentInputs in = RecurrentInputs.of(x, w, rr);
+      RecurrentOptions ro = RecurrentOptions.of(hh);
+      Tensor ly1 = Tensor.allocate(ss, 1, bb, hh), ly2 = Tensor.allocate(ss, 1, bb, hh);
+      RecurrentOutputs out1 = new RecurrentOutputs(ly1, null, null);
+      be.lstm().forward(in, ro, out1);
+      cpu.lstm().forward(in, ro, new RecurrentOutputs(ly2, null, null));
+      requireClose("lstm", ly1.toArray(), ly2.toArray());
+      rows.add(
+          time(
+              "lstm S" + ss + " B" + bb + " I" + ii + " H" + hh,
+              2.0 * ss * bb * 4 * hh * (ii + hh),
+              () -> be.lstm().forward(in, ro, out1)));
     }
     return rows;
   }
 
-  private static String time(String what, double flops, Runnable call) {
+  private static Timing time(String what, double flops, Runnable call) {
     call.run();
     int reps = 5;
     long t0 = System.nanoTime();
     for (int i = 0; i < reps; i++) call.run();
     double ms = (System.nanoTime() - t0) / 1e6 / reps;
     System.out.printf(Locale.ROOT, "%-40s %9.2f ms %8.1f GFLOP/s%n", what, ms, flops / ms / 1e6);
-    return String.format(
-        Locale.ROOT,
-        "{\"what\": \"%s\", \"ms\": %.3f, \"gflops\": %.2f}",
-        what,
-        ms,
-        flops / ms / 1e6);
+    return new Timing(what, ms, flops / ms / 1e6);
+  }
+
+  private static void scale(Tensor t, float f) {
+    for (long i = 0; i < t.numel(); i++) t.setFlat(i, t.getFlat(i) * f);
   }
 
   private static Tensor random(Random r, long... shape) {

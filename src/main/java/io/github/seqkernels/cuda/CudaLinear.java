@@ -1,0 +1,67 @@
+package io.github.seqkernels.cuda;
+
+import io.github.seqkernels.Activation;
+import io.github.seqkernels.LinearOp;
+import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.LayerShape;
+import java.util.Arrays;
+
+/**
+ * nn.Linear on the CUDA backend: one {@code gemm_f32} launch over x's leading dims folded into
+ * rows, op(B) = wᵀ read through w's strides, the bias as C broadcast along the rows, and the
+ * activation applied in the GEMM's write-back. x and y travel as contiguous {@code [rows, K]} and
+ * {@code [rows, N]} device copies. Validation is the shared {@link LayerShape#linear}.
+ */
+final class CudaLinear implements LinearOp {
+  private final CudaBackend be;
+
+  CudaLinear(CudaBackend be) {
+    this.be = be;
+  }
+
+  @Override
+  public synchronized void forward(Tensor x, Tensor w, Tensor b, Activation f, Tensor y) {
+    LayerShape.linear(x, w, b, y, CudaBackend.OTHER_THREAD);
+    long n = w.size(0), k = w.size(1);
+    CudaGemm.requireSize("w", "rows N", n, Integer.MAX_VALUE);
+    CudaGemm.requireSize("w", "inner dim K", k, CudaGemm.MAX_K);
+    if (n == 0 || y.numel() == 0) return;
+    long rows = y.numel() / n; // x's leading dims; with K = 0, y = f(b)
+    CudaGemm.requireSize("x", "rows", rows, Integer.MAX_VALUE);
+    String what =
+        "linear x"
+            + Arrays.toString(x.shape())
+            + " w"
+            + Arrays.toString(w.shape())
+            + (f == null ? "" : " " + f);
+    try (DeviceTensor dx = be.device(x.shape());
+        DeviceTensor dy = be.device(y.shape());
+        Staging st = new Staging(be.launcher(), be.pool())) {
+      if (k > 0) dx.upload(x); // contiguous: [rows, K]
+      long pw = st.in(w), pb = b == null ? 0 : st.in(b);
+      CudaGemm.run(
+          be,
+          what,
+          dx.pointer(),
+          k,
+          1,
+          pw,
+          w.stride(1),
+          w.stride(0),
+          pb,
+          0,
+          b == null ? 0 : b.stride(0),
+          dy.pointer(),
+          n,
+          1,
+          (int) rows,
+          (int) n,
+          (int) k,
+          1f,
+          1f,
+          f);
+      be.launcher().synchronize();
+      dy.download(y);
+    }
+  }
+}
