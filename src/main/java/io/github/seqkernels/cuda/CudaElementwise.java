@@ -4,6 +4,7 @@ import io.github.seqkernels.Activation;
 import io.github.seqkernels.ElementwiseOp;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.LayerShape;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -12,8 +13,8 @@ import java.util.Arrays;
 /**
  * Activations and the broadcasting add on the CUDA backend ({@code activation_f32}, {@code add_f32}
  * in kernels/elementwise.cu). Operands are staged as the spans they address and read through their
- * own strides on the device, b's broadcast dims with stride 0. Validation and its messages are the
- * CPU operator's.
+ * own strides on the device, b's broadcast dims with stride 0. Validation is the shared {@link
+ * LayerShape} (plus this backend's rank limit).
  */
 final class CudaElementwise implements ElementwiseOp {
   /** The kernels index through at most this many dims (SK_MAX_RANK). */
@@ -30,13 +31,8 @@ final class CudaElementwise implements ElementwiseOp {
 
   @Override
   public synchronized void apply(Tensor x, Activation f, Tensor y) {
-    AttentionShape.requireNonNull("x", x);
-    AttentionShape.requireNonNull("f", f);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireSameShape("y", y, x);
+    LayerShape.activation(x, f, y, CudaBackend.OTHER_THREAD);
     requireRank("x", x);
-    AttentionShape.requireAccessible("x", x, CudaBackend.OTHER_THREAD);
-    AttentionShape.requireAccessible("y", y, CudaBackend.OTHER_THREAD);
     if (x.numel() == 0) return;
     String what = "elementwise " + f + " x" + Arrays.toString(x.shape());
     try (Staging st = new Staging(be.launcher(), be.pool())) {
@@ -48,16 +44,8 @@ final class CudaElementwise implements ElementwiseOp {
 
   @Override
   public synchronized void add(Tensor a, Tensor b, Tensor y) {
-    AttentionShape.requireNonNull("a", a);
-    AttentionShape.requireNonNull("b", b);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireSameShape("y", y, a);
-    long[] bStrides = new long[a.rank()];
-    AttentionShape.broadcastStrides("b", b.shape(), b.strides(), a.shape(), bStrides);
+    long[] bStrides = LayerShape.add(a, b, y, null, CudaBackend.OTHER_THREAD);
     requireRank("a", a);
-    AttentionShape.requireAccessible("a", a, CudaBackend.OTHER_THREAD);
-    AttentionShape.requireAccessible("b", b, CudaBackend.OTHER_THREAD);
-    AttentionShape.requireAccessible("y", y, CudaBackend.OTHER_THREAD);
     if (a.numel() == 0) return;
     String what = "add a" + Arrays.toString(a.shape()) + " b" + Arrays.toString(b.shape());
     try (Staging st = new Staging(be.launcher(), be.pool())) {

@@ -5,6 +5,7 @@ import io.github.seqkernels.GemmOp;
 import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.GemmShape;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -13,20 +14,17 @@ import java.util.Arrays;
 /**
  * ONNX Gemm on the CUDA backend with the library's own kernel, {@code gemm_f32} (kernels/gemm.cu),
  * whose reduction order is the CPU GEMM's, so both backends give the same bits. Transposes and
- * broadcasting are strides. Validation and its messages are the CPU operator's.
+ * broadcasting are strides. Validation is the shared {@link GemmShape}.
  *
  * <p>TODO(perf): cuBLAS through JCublas on a real GPU; JCublas 12.6 needs libcublas.so.12, and this
  * kernel is the fallback where that cannot load.
  */
 final class CudaGemm implements GemmOp {
-  /** As the CPU GEMM: K fits its packed panels. */
-  static final long MAX_K = Integer.MAX_VALUE / 64;
-
   /** sizeof(GemmArgs): 4 pointers, 8 strides, 3 ints, 2 floats, the epilogue's int and 2 floats. */
   static final int ARGS_BYTES = 128;
 
   private final CudaBackend be;
-  private final long[] cStrides = new long[2];
+  private final GemmShape shape = new GemmShape();
 
   CudaGemm(CudaBackend be) {
     this.be = be;
@@ -34,42 +32,8 @@ final class CudaGemm implements GemmOp {
 
   @Override
   public synchronized void forward(Tensor a, Tensor b, Tensor c, GemmOptions o, Tensor y) {
-    AttentionShape.requireNonNull("a", a);
-    AttentionShape.requireNonNull("b", b);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireNonNull("options", o);
-    AttentionShape.requireRank("a", a, 2, o.transA() ? "[K, M]" : "[M, K]");
-    AttentionShape.requireRank("b", b, 2, o.transB() ? "[N, K]" : "[K, N]");
-    long mm = a.size(o.transA() ? 1 : 0), ka = a.size(o.transA() ? 0 : 1);
-    long kb = b.size(o.transB() ? 1 : 0), nn = b.size(o.transB() ? 0 : 1);
-    if (ka != kb) {
-      AttentionShape.fail(
-          "b: inner dim "
-              + kb
-              + " != a inner dim "
-              + ka
-              + " (a "
-              + Arrays.toString(a.shape())
-              + (o.transA() ? " transposed" : "")
-              + ", b "
-              + Arrays.toString(b.shape())
-              + (o.transB() ? " transposed" : "")
-              + ")");
-    }
-    requireSize("a", "rows M", mm, Integer.MAX_VALUE);
-    requireSize("b", "columns N", nn, Integer.MAX_VALUE);
-    requireSize("a", "inner dim K", ka, MAX_K);
-    if (c != null) broadcastStrides(c, mm, nn, cStrides);
-    if (y.rank() != 2 || y.size(0) != mm || y.size(1) != nn) {
-      AttentionShape.fail(
-          "y: shape must be [" + mm + ", " + nn + "], got " + Arrays.toString(y.shape()));
-    }
-    Thread other = CudaBackend.OTHER_THREAD;
-    AttentionShape.requireAccessible("a", a, other);
-    AttentionShape.requireAccessible("b", b, other);
-    if (c != null) AttentionShape.requireAccessible("c", c, other);
-    AttentionShape.requireAccessible("y", y, other);
-    if (mm == 0 || nn == 0) return;
+    GemmShape g = shape.gemm(a, b, c, o, y, CudaBackend.OTHER_THREAD);
+    if (g.m == 0 || g.n == 0) return;
 
     String what =
         "gemm a"
@@ -81,28 +45,9 @@ final class CudaGemm implements GemmOp {
             + o;
     try (Staging st = new Staging(be.launcher(), be.pool())) {
       long pa = st.in(a), pb = st.in(b), pc = c == null ? 0 : st.in(c), py = st.out(y);
-      int ta = o.transA() ? 1 : 0, tb = o.transB() ? 1 : 0;
       run(
-          be,
-          what,
-          pa,
-          a.stride(ta),
-          a.stride(1 - ta),
-          pb,
-          b.stride(tb),
-          b.stride(1 - tb),
-          pc,
-          cStrides[0],
-          cStrides[1],
-          py,
-          y.stride(0),
-          y.stride(1),
-          (int) mm,
-          (int) nn,
-          (int) ka,
-          o.alpha(),
-          o.beta(),
-          null);
+          be, what, pa, g.aRs, g.aCs, pb, g.bRs, g.bCs, pc, g.cRs, g.cCs, py, g.yRs, g.yCs, g.m,
+          g.n, g.k, o.alpha(), o.beta(), null);
       st.finish();
     }
   }
@@ -150,20 +95,5 @@ final class CudaGemm implements GemmOp {
       if (grid[1] > 65535) AttentionShape.fail("a: rows M " + m + " exceed 65535·64 on CUDA");
       l.launch(kernel, grid, new int[] {16, 16, 1}, 0, new KernelArgs().struct(g), what);
     }
-  }
-
-  private static void broadcastStrides(Tensor c, long m, long n, long[] out) {
-    int r = c.rank();
-    long s0 = r == 2 ? c.size(0) : 1, s1 = r >= 1 ? c.size(r - 1) : 1;
-    if (r > 2 || (s0 != m && s0 != 1) || (s1 != n && s1 != 1)) {
-      AttentionShape.broadcastStrides(
-          "c", c.shape(), c.strides(), new long[] {m, n}, new long[2]); // throws
-    }
-    out[0] = r == 2 && s0 != 1 ? c.stride(0) : 0;
-    out[1] = r >= 1 && s1 != 1 ? c.stride(r - 1) : 0;
-  }
-
-  static void requireSize(String name, String what, long size, long max) {
-    if (size > max) AttentionShape.fail(name + ": " + what + " " + size + " exceeds " + max);
   }
 }

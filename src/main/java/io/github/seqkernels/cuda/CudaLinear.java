@@ -3,6 +3,7 @@ package io.github.seqkernels.cuda;
 import io.github.seqkernels.Activation;
 import io.github.seqkernels.LinearOp;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.GemmShape;
 import io.github.seqkernels.internal.LayerShape;
 import java.util.Arrays;
 
@@ -23,11 +24,11 @@ final class CudaLinear implements LinearOp {
   public synchronized void forward(Tensor x, Tensor w, Tensor b, Activation f, Tensor y) {
     LayerShape.linear(x, w, b, y, CudaBackend.OTHER_THREAD);
     long n = w.size(0), k = w.size(1);
-    CudaGemm.requireSize("w", "rows N", n, Integer.MAX_VALUE);
-    CudaGemm.requireSize("w", "inner dim K", k, CudaGemm.MAX_K);
+    GemmShape.requireSize("w", "rows N", n, Integer.MAX_VALUE);
+    GemmShape.requireSize("w", "inner dim K", k, GemmShape.MAX_K);
     if (n == 0 || y.numel() == 0) return;
     long rows = y.numel() / n; // x's leading dims; with K = 0, y = f(b)
-    CudaGemm.requireSize("x", "rows", rows, Integer.MAX_VALUE);
+    GemmShape.requireSize("x", "rows", rows, Integer.MAX_VALUE);
     String what =
         "linear x"
             + Arrays.toString(x.shape())
