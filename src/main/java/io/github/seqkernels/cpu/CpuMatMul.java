@@ -119,17 +119,10 @@ final class CpuMatMul implements MatMulOp, WorkerPool.Task {
 
   /** Points the operands at batch entry g (row-major over the broadcast batch shape). */
   private void entry(long g, CpuGemm.Operand a, CpuGemm.Operand b, CpuGemm.Operand y) {
-    long ao = aOff, bo = bOff, yo = yOff;
-    for (int d = sh.batchRank - 1; d >= 0; d--) {
-      long i = g % sh.batch[d];
-      g /= sh.batch[d];
-      ao += i * sh.aSt[d];
-      bo += i * sh.bSt[d];
-      yo += i * sh.ySt[d];
-    }
-    a.set(null, aSeg, ao, sh.aRs, sh.aCs);
-    b.set(null, bSeg, bo, sh.bRs, sh.bCs);
-    y.set(null, ySeg, yo, sh.yRs, sh.yCs);
+    int r = sh.batchRank;
+    a.set(null, aSeg, aOff + sh.batchOffset(g, r, sh.aSt), sh.aRs, sh.aCs);
+    b.set(null, bSeg, bOff + sh.batchOffset(g, r, sh.bSt), sh.bRs, sh.bCs);
+    y.set(null, ySeg, yOff + sh.batchOffset(g, r, sh.ySt), sh.yRs, sh.yCs);
   }
 
   /**

@@ -37,7 +37,18 @@ final class CudaElementwise implements ElementwiseOp {
     String what = "elementwise " + f + " x" + Arrays.toString(x.shape());
     try (Staging st = new Staging(be.launcher(), be.pool())) {
       long px = st.in(x), py = st.out(y);
-      launch("activation_f32", px, x.strides(), 0, null, py, y.strides(), x.shape(), f, what);
+      launch(
+          be.launcher(),
+          "activation_f32",
+          px,
+          x.strides(),
+          0,
+          null,
+          py,
+          y.strides(),
+          x.shape(),
+          f,
+          what);
       st.finish();
     }
   }
@@ -50,7 +61,18 @@ final class CudaElementwise implements ElementwiseOp {
     String what = "add a" + Arrays.toString(a.shape()) + " b" + Arrays.toString(b.shape());
     try (Staging st = new Staging(be.launcher(), be.pool())) {
       long pa = st.in(a), pb = st.in(b), py = st.out(y);
-      launch("add_f32", pa, a.strides(), pb, bStrides, py, y.strides(), a.shape(), null, what);
+      launch(
+          be.launcher(),
+          "add_f32",
+          pa,
+          a.strides(),
+          pb,
+          bStrides,
+          py,
+          y.strides(),
+          a.shape(),
+          null,
+          what);
       st.finish();
     }
   }
@@ -61,7 +83,39 @@ final class CudaElementwise implements ElementwiseOp {
     }
   }
 
-  private void launch(
+  /**
+   * {@code y = f(x)} over a {@code [m, n]} strided view (f null: a copy, with x's strides 0 along a
+   * dim it broadcasts); x may be y itself. The GEMM engine's epilogue and C term on cuBLAS.
+   */
+  static void apply2d(
+      KernelLauncher l,
+      long px,
+      long xs0,
+      long xs1,
+      long py,
+      long ys0,
+      long ys1,
+      int m,
+      int n,
+      Activation f,
+      String what) {
+    long[] shape = {m, n};
+    launch(
+        l,
+        "activation_f32",
+        px,
+        new long[] {xs0, xs1},
+        0,
+        null,
+        py,
+        new long[] {ys0, ys1},
+        shape,
+        f,
+        what);
+  }
+
+  private static void launch(
+      KernelLauncher l,
       String entry,
       long px,
       long[] xs,
@@ -90,7 +144,6 @@ final class CudaElementwise implements ElementwiseOp {
       g.set(ValueLayout.JAVA_INT, 292, f == null ? -1 : f.kind().ordinal());
       g.set(ValueLayout.JAVA_FLOAT, 296, f == null ? 0f : f.alpha());
       g.set(ValueLayout.JAVA_FLOAT, 300, f == null ? 0f : f.beta());
-      KernelLauncher l = be.launcher();
       int blocks = (int) Math.min(65535, (n + 255) / 256);
       l.launch(
           l.function("elementwise", entry),

@@ -8,10 +8,11 @@ import io.github.seqkernels.internal.LayerShape;
 import java.util.Arrays;
 
 /**
- * nn.Linear on the CUDA backend: one {@code gemm_f32} launch over x's leading dims folded into
- * rows, op(B) = wᵀ read through w's strides, the bias as C broadcast along the rows, and the
- * activation applied in the GEMM's write-back. x and y travel as contiguous {@code [rows, K]} and
- * {@code [rows, N]} device copies. Validation is the shared {@link LayerShape#linear}.
+ * nn.Linear on the CUDA backend: one product ({@link CudaGemm#run}) over x's leading dims folded
+ * into rows, op(B) = wᵀ read through w's strides, the bias as C broadcast along the rows, and the
+ * activation applied in gemm_f32's write-back (on cuBLAS: bias copied in first, activation after).
+ * x and y travel as contiguous {@code [rows, K]} and {@code [rows, N]} device copies. Validation is
+ * the shared {@link LayerShape#linear}.
  */
 final class CudaLinear implements LinearOp {
   private final CudaBackend be;

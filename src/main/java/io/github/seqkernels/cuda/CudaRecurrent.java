@@ -20,16 +20,17 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * ONNX LSTM, GRU and RNN on the CUDA backend. Per direction: one {@code gemm_f32} launch for the
- * input products of every step, {@code xw = x·Wᵀ + Wb} ({@code [S·B, G·H]}), then per step the
- * recurrent product {@code hr = h·Rᵀ + Rb} and one fused gate kernel of kernels/recurrent.cu that
- * updates h (and c) in place and writes the step's rows of Y. GRU with linear_before_reset 0 takes
- * two more launches per step: the reset gate forms {@code r ⊙ h}, whose product with the h block of
- * R feeds the gates. Validation is the shared {@link RecurrentShape}, so both backends refuse the
- * same input with the same messages.
+ * ONNX LSTM, GRU and RNN on the CUDA backend. Per direction: one product ({@link CudaGemm#run}:
+ * cuBLAS or gemm_f32) for the input products of every step, {@code xw = x·Wᵀ + Wb} ({@code [S·B,
+ * G·H]}), then per step the recurrent product {@code hr = h·Rᵀ + Rb} and one fused gate kernel of
+ * kernels/recurrent.cu that updates h (and c) in place and writes the step's rows of Y. GRU with
+ * linear_before_reset 0 takes two more launches per step: the reset gate forms {@code r ⊙ h}, whose
+ * product with the h block of R feeds the gates. Validation is the shared {@link RecurrentShape},
+ * so both backends refuse the same input with the same messages.
  *
- * <p>TODO(perf): one launch pair per step; a persistent kernel that keeps R in shared memory (or
- * cuBLAS batched products) would cut the per-step launch cost for small batches.
+ * <p>TODO(perf): one launch pair per step (on cuBLAS three: Rb is copied into hr before the
+ * product); a persistent kernel that keeps R in shared memory would cut the per-step launch cost
+ * for small batches.
  */
 final class CudaRecurrent implements RecurrentOp {
   /** sizeof(RecArgs): 9 pointers, 3 strides, 5 ints, clip, 3 kinds, 6 floats, clip_on. */

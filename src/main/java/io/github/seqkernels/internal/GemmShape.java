@@ -165,6 +165,19 @@ public final class GemmShape {
     return this;
   }
 
+  /**
+   * The offset (elements, along strides st: {@link #aSt}, {@link #bSt} or {@link #ySt}) of batch
+   * entry e counted row-major over the batch dims {@code [0, dims)}.
+   */
+  public long batchOffset(long e, int dims, long[] st) {
+    long offset = 0;
+    for (int d = dims - 1; d >= 0; d--) {
+      offset += e % batch[d] * st[d];
+      e /= batch[d];
+    }
+    return offset;
+  }
+
   /** Sizes must fit int indexing (and K the CPU's packed panels, {@link #MAX_K}). */
   public static void requireSize(String name, String what, long size, long max) {
     if (size > max) fail(name + ": " + what + " " + size + " exceeds " + max);
