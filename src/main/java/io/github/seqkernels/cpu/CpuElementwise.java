@@ -50,13 +50,7 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
 
   @Override
   public synchronized void apply(Tensor x, Activation f, Tensor y) {
-    AttentionShape.requireNonNull("x", x);
-    AttentionShape.requireNonNull("f", f);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireSameShape("y", y, x);
-    Thread worker = pool.anyWorker();
-    AttentionShape.requireAccessible("x", x, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    LayerShape.activation(x, f, y, pool.anyWorker());
     boolean flat = dense(x) && dense(y);
     if (!flat) requireRowLength("x", x);
     start(x, null, f, y, flat);
@@ -64,16 +58,7 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
 
   @Override
   public synchronized void add(Tensor a, Tensor b, Tensor y) {
-    AttentionShape.requireNonNull("a", a);
-    AttentionShape.requireNonNull("b", b);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireSameShape("y", y, a);
-    if (bStrides.length < a.rank()) bStrides = new long[a.rank()];
-    LayerShape.broadcastInto(b, a, bStrides);
-    Thread worker = pool.anyWorker();
-    AttentionShape.requireAccessible("a", a, worker);
-    AttentionShape.requireAccessible("b", b, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    bStrides = LayerShape.add(a, b, y, bStrides, pool.anyWorker());
     boolean sameShape = b.rank() == a.rank();
     for (int d = 0; sameShape && d < a.rank(); d++) sameShape = b.size(d) == a.size(d);
     boolean flat = sameShape && dense(a) && dense(b) && dense(y);

@@ -101,6 +101,11 @@ public final class DriverLauncher implements KernelLauncher {
     name = new String(n, 0, len, StandardCharsets.UTF_8);
   }
 
+  /** The one stream every launch and copy goes to (cuBLAS binds its handle to it too). */
+  CUstream stream() {
+    return stream;
+  }
+
   public int driverVersion() {
     return driverVersion;
   }
