@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--backend",
       defaultValue = "cpu",
-      description = "cpu, cuda or auto (default: ${DEFAULT-VALUE})")
+      description = "cpu, cuda, cuda-emulator or auto (default: ${DEFAULT-VALUE})")
   String backend;
 
   @Option(

@@ -40,7 +40,7 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(
       names = "--backend",
       defaultValue = "auto",
-      description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
+      description = "auto, cpu, cuda or cuda-emulator (default: ${DEFAULT-VALUE})")
   String backend;
 
   @Option(names = "--threads", description = "CPU threads (default: all cores)")

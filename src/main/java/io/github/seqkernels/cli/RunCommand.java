@@ -59,7 +59,7 @@ final class RunCommand {
     @Option(
         names = "--backend",
         defaultValue = "auto",
-        description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
+        description = "auto, cpu, cuda or cuda-emulator (default: ${DEFAULT-VALUE})")
     String backend;
 
     @Option(names = "--threads", description = "CPU threads (default: all cores)")

@@ -63,7 +63,7 @@ final class VadCommand implements Callable<Integer> {
   @Option(
       names = "--backend",
       defaultValue = "cpu",
-      description = "cpu, cuda or auto (default: ${DEFAULT-VALUE})")
+      description = "cpu, cuda, cuda-emulator or auto (default: ${DEFAULT-VALUE})")
   String backend;
 
   @Override
