@@ -9,6 +9,7 @@ import io.github.seqkernels.GemmOp;
 import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.Placement;
 import io.github.seqkernels.internal.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -182,11 +183,11 @@ final class CpuGemm implements GemmOp {
       AttentionShape.fail(
           "y: shape must be [" + mm + ", " + nn + "], got " + Arrays.toString(y.shape()));
     }
-    Thread worker = pool.anyWorker();
-    AttentionShape.requireAccessible("a", a, worker);
-    AttentionShape.requireAccessible("b", b, worker);
-    if (c != null) AttentionShape.requireAccessible("c", c, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    Placement where = pool.placement();
+    where.require("a", a);
+    where.require("b", b);
+    if (c != null) where.require("c", c);
+    where.require("y", y);
 
     opA.tensor(a, o.transA() ? 1 : 0);
     opB.tensor(b, o.transB() ? 1 : 0);

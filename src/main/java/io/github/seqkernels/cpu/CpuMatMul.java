@@ -3,6 +3,7 @@ package io.github.seqkernels.cpu;
 import io.github.seqkernels.MatMulOp;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.Placement;
 import io.github.seqkernels.internal.Broadcast;
 import io.github.seqkernels.internal.WorkerPool;
 import java.lang.foreign.MemorySegment;
@@ -192,10 +193,10 @@ final class CpuMatMul implements MatMulOp, WorkerPool.Task {
     CpuGemm.requireSize("a", "rows M", mm, Integer.MAX_VALUE);
     CpuGemm.requireSize("b", "columns N", nn, Integer.MAX_VALUE);
     CpuGemm.requireSize("a", "inner dim K", kk, CpuGemm.MAX_K);
-    Thread worker = pool.anyWorker();
-    AttentionShape.requireAccessible("a", a, worker);
-    AttentionShape.requireAccessible("b", b, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    Placement where = pool.placement();
+    where.require("a", a);
+    where.require("b", b);
+    where.require("y", y);
 
     long count = 1;
     for (int d = 0; d < r; d++) {

@@ -7,6 +7,7 @@ import io.github.seqkernels.SoftmaxOp;
 import io.github.seqkernels.SoftmaxOptions;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.Placement;
 import io.github.seqkernels.internal.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -54,9 +55,9 @@ final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
     if (x.size(ax) > Integer.MAX_VALUE - 64) {
       AttentionShape.fail("x: axis " + ax + " length " + x.size(ax) + " exceeds 2^31-65");
     }
-    Thread worker = pool.anyWorker();
-    AttentionShape.requireAccessible("x", x, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    Placement where = pool.placement();
+    where.require("x", x);
+    where.require("y", y);
 
     this.x = x;
     this.y = y;
