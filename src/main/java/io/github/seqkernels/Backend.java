@@ -17,8 +17,8 @@ package io.github.seqkernels;
  * <p>Memory: every operator takes host tensors. A backend with device memory (cuda, {@link
  * #usesDeviceMemory()}) also takes its own device tensors, made by {@link #allocate} and {@link
  * #upload}, and reads and writes them in place, so a model whose weights and intermediates live
- * there copies only its inputs and outputs; a host tensor is copied in and out on every call. On the
- * CPU these methods give host tensors, so code written with them runs unchanged on both:
+ * there copies only its inputs and outputs; a host tensor is copied in and out on every call. On
+ * the CPU these methods give host tensors, so code written with them runs unchanged on both:
  *
  * <pre>{@code
  * try (Tensor x = be.upload(input); Tensor y = be.allocate(n, e)) {   // device memory on cuda
@@ -90,16 +90,17 @@ public interface Backend extends AutoCloseable {
   }
 
   /**
-   * A new zero-filled contiguous tensor in this backend's memory (device memory on cuda, host memory
-   * on the CPU), owned by the caller: {@link Tensor#close()} gives it back (to the backend's pool).
+   * A new zero-filled contiguous tensor in this backend's memory (device memory on cuda, host
+   * memory on the CPU), owned by the caller: {@link Tensor#close()} gives it back (to the backend's
+   * pool).
    */
   default Tensor allocate(long... shape) {
     return Tensor.allocate(shape);
   }
 
   /**
-   * A new contiguous tensor in this backend's memory holding a copy of {@code src} (a host tensor or
-   * one of this backend's; any strides), owned by the caller.
+   * A new contiguous tensor in this backend's memory holding a copy of {@code src} (a host tensor
+   * or one of this backend's; any strides), owned by the caller.
    */
   default Tensor upload(Tensor src) {
     if (src == null) throw new IllegalArgumentException("src: must not be null");
@@ -130,8 +131,8 @@ public interface Backend extends AutoCloseable {
   }
 
   /**
-   * Copies {@code src} into {@code dst} of the same shape, any strides; each is a host tensor or one
-   * of this backend's device tensors (host to device, device to host, device to device, host to
+   * Copies {@code src} into {@code dst} of the same shape, any strides; each is a host tensor or
+   * one of this backend's device tensors (host to device, device to host, device to device, host to
    * host). A copy to the host waits for the operators that write src.
    */
   default void copy(Tensor src, Tensor dst) {

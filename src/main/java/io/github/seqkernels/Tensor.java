@@ -23,8 +23,8 @@ import java.util.Arrays;
  *
  * <p>Device residency: a tensor made by {@link Backend#allocate} or {@link Backend#upload} on a
  * backend with device memory (cuda) lives in that memory ({@link #isHost()} false, {@link
- * #device()} the block), so a model's layers pass it from operator to operator without a round
- * trip through the host. Shapes, strides and views ({@link #permute}, {@link #reshape}, {@link
+ * #device()} the block), so a model's layers pass it from operator to operator without a round trip
+ * through the host. Shapes, strides and views ({@link #permute}, {@link #reshape}, {@link
  * #asStrided}) work on it as on a host tensor and stay on the device; the accessors that read or
  * write elements on the host ({@link #segment()}, {@link #get}, {@link #set}, {@link #toArray()},
  * {@link #copyFrom}) throw IllegalStateException naming the rule instead (a device address read by
@@ -71,8 +71,8 @@ public final class Tensor implements AutoCloseable {
   }
 
   /**
-   * A contiguous tensor over a backend's device memory that owns it: {@link #close()} closes
-   * {@code memory}. For backends ({@link Backend#allocate}); the memory must hold the elements.
+   * A contiguous tensor over a backend's device memory that owns it: {@link #close()} closes {@code
+   * memory}. For backends ({@link Backend#allocate}); the memory must hold the elements.
    */
   public static Tensor onDevice(DeviceMemory memory, long... shape) {
     if (memory == null) throw new IllegalArgumentException("memory: must not be null");
@@ -152,8 +152,8 @@ public final class Tensor implements AutoCloseable {
   /**
    * A view of the memory this tensor views (host or device) with explicit shape, strides (in
    * elements, 0 to broadcast, negative to walk backwards) and element offset from the start of that
-   * memory, as {@link #offset()} counts it; PyTorch's {@code as_strided}. Every element it addresses
-   * must lie inside the memory. The view owns nothing and stays where this tensor is.
+   * memory, as {@link #offset()} counts it; PyTorch's {@code as_strided}. Every element it
+   * addresses must lie inside the memory. The view owns nothing and stays where this tensor is.
    */
   public Tensor asStrided(long[] shape, long[] strides, long offset) {
     long[] s = checkShape("shape", shape);

@@ -168,6 +168,36 @@ class ValidationTest extends CpuBackendTest {
         e.getMessage());
   }
 
+  /** A cell's weights and steps are checked alike on every backend (RecurrentShape). */
+  @Test
+  void recurrentCellArguments() {
+    Tensor w = Call.t(20, 4), r = Call.t(20, 5);
+    RecurrentOptions o = RecurrentOptions.of(5);
+    java.util.function.BiConsumer<String, org.junit.jupiter.api.function.Executable> refused =
+        (expected, call) ->
+            assertEquals(expected, assertThrows(IllegalArgumentException.class, call).getMessage());
+    refused.accept("options: must not be null", () -> backend.lstmCell(w, r, null, null, null));
+    refused.accept(
+        "direction: a cell runs one direction, must be FORWARD, got REVERSE",
+        () -> backend.lstmCell(w, r, null, null, o.withDirection(Direction.REVERSE)));
+    refused.accept("r: must not be null", () -> backend.gruCell(Call.t(15, 4), null, null, o));
+    refused.accept(
+        "w: rank must be 2 [4·hidden_size, I], got 3 (shape [1, 20, 4])",
+        () -> backend.lstmCell(Call.t(1, 20, 4), r, null, null, o));
+
+    RecurrentCell cell = backend.lstmCell(w, r, null, null, o);
+    try (RecurrentState st = RecurrentState.zeros(2, 5, true);
+        RecurrentState noC = RecurrentState.zeros(2, 5, false)) {
+      refused.accept("x: must not be null", () -> cell.step(null, st, st));
+      refused.accept("next: must not be null", () -> cell.step(Call.t(2, 4), st, null));
+      refused.accept(
+          "x: rank must be 2 [B, I], got 3 (shape [1, 2, 4])",
+          () -> cell.step(Call.t(1, 2, 4), st, st));
+      refused.accept(
+          "state: an LSTM cell needs c as well as h", () -> cell.step(Call.t(2, 4), noC, st));
+    }
+  }
+
   @Test
   void backendNames() {
     IllegalArgumentException e =

@@ -122,6 +122,14 @@ public final class Main implements Runnable {
       boolean cudaLoads = false;
       if (!gpu.available()) {
         System.out.println("          cuda     not available: " + gpu.reason());
+        // What a GPU here would run its products on, from the library probe alone.
+        io.github.seqkernels.cuda.CudaDriver.Availability blas =
+            io.github.seqkernels.cuda.Cublas.probe();
+        System.out.println(
+            "          cuda     cuBLAS: "
+                + (blas.available()
+                    ? blas.reason()
+                    : "not usable, GEMMs would run on the own gemm_f32: " + blas.reason()));
       } else {
         try (io.github.seqkernels.cuda.CudaBackend cuda =
             io.github.seqkernels.cuda.CudaBackend.open()) {
@@ -141,6 +149,7 @@ public final class Main implements Runnable {
                       ? "not loaded (the backend uses the driver API)"
                       : "CUDA " + version(rv)));
           System.out.println("          cuda     modules loaded: " + d.loadedModules());
+          System.out.println("          cuda     GEMMs on " + cuda.gemmEngine());
           cudaLoads = true;
         } catch (RuntimeException e) {
           System.out.println("          cuda     failed to load: " + e.getMessage());
@@ -150,8 +159,7 @@ public final class Main implements Runnable {
           "          cuda     kernels: "
               + io.github.seqkernels.cuda.CudaBackend.ENTRIES.stream()
                   .map(e -> e[0] + "/" + e[1])
-                  .toList()
-              + "; cuBLAS not used (GEMMs run on the library's own gemm_f32)");
+                  .toList());
       System.out.println("          auto     -> " + (cudaLoads ? "cuda" : "cpu"));
     }
 

@@ -7,7 +7,6 @@ import io.github.seqkernels.Activation;
 import io.github.seqkernels.ElementwiseOp;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
-import io.github.seqkernels.internal.Placement;
 import io.github.seqkernels.internal.LayerShape;
 import io.github.seqkernels.internal.WorkerPool;
 import java.lang.foreign.MemorySegment;
@@ -51,13 +50,7 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
 
   @Override
   public synchronized void apply(Tensor x, Activation f, Tensor y) {
-    AttentionShape.requireNonNull("x", x);
-    AttentionShape.requireNonNull("f", f);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireSameShape("y", y, x);
-    Placement where = pool.placement();
-    where.require("x", x);
-    where.require("y", y);
+    LayerShape.activation(x, f, y, pool.placement());
     boolean flat = dense(x) && dense(y);
     if (!flat) requireRowLength("x", x);
     start(x, null, f, y, flat);
@@ -65,16 +58,7 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
 
   @Override
   public synchronized void add(Tensor a, Tensor b, Tensor y) {
-    AttentionShape.requireNonNull("a", a);
-    AttentionShape.requireNonNull("b", b);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireSameShape("y", y, a);
-    if (bStrides.length < a.rank()) bStrides = new long[a.rank()];
-    LayerShape.broadcastInto(b, a, bStrides);
-    Placement where = pool.placement();
-    where.require("a", a);
-    where.require("b", b);
-    where.require("y", y);
+    bStrides = LayerShape.add(a, b, y, bStrides, pool.placement());
     boolean sameShape = b.rank() == a.rank();
     for (int d = 0; sameShape && d < a.rank(); d++) sameShape = b.size(d) == a.size(d);
     boolean flat = sameShape && dense(a) && dense(b) && dense(y);

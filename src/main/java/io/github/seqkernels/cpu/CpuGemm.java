@@ -8,8 +8,7 @@ import io.github.seqkernels.Activation;
 import io.github.seqkernels.GemmOp;
 import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Tensor;
-import io.github.seqkernels.internal.AttentionShape;
-import io.github.seqkernels.internal.Placement;
+import io.github.seqkernels.internal.GemmShape;
 import io.github.seqkernels.internal.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -106,7 +105,7 @@ final class CpuGemm implements GemmOp {
   private static final int A_FLOATS = 1 << 20, B_FLOATS = 1 << 21;
 
   /** Longest K: a packed panel of op(A) or op(B) (K·max(MR, NR) floats) fits an int index. */
-  static final int MAX_K = Integer.MAX_VALUE / 64;
+  static final int MAX_K = GemmShape.MAX_K;
 
   /**
    * Pieces per thread in a parallel call. Pieces are claimed as threads come free, so when the
@@ -135,7 +134,7 @@ final class CpuGemm implements GemmOp {
   // The current parallel call, set under the lock; read by the pieces.
   private Operand opA = new Operand(), opB = new Operand(); // swapped by a transposed problem
   private final Operand opC = new Operand(), opY = new Operand();
-  private final long[] cStrides = new long[2];
+  private final GemmShape shape = new GemmShape();
   private int m, n, k, rowsPerBlock, rowBlocks, colGroups, packGroups, jc0, nc, panels;
   private float alpha, beta;
   private boolean useC;
@@ -153,47 +152,12 @@ final class CpuGemm implements GemmOp {
 
   @Override
   public synchronized void forward(Tensor a, Tensor b, Tensor c, GemmOptions o, Tensor y) {
-    AttentionShape.requireNonNull("a", a);
-    AttentionShape.requireNonNull("b", b);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireNonNull("options", o);
-    AttentionShape.requireRank("a", a, 2, o.transA() ? "[K, M]" : "[M, K]");
-    AttentionShape.requireRank("b", b, 2, o.transB() ? "[N, K]" : "[K, N]");
-    long mm = a.size(o.transA() ? 1 : 0), ka = a.size(o.transA() ? 0 : 1);
-    long kb = b.size(o.transB() ? 1 : 0), nn = b.size(o.transB() ? 0 : 1);
-    if (ka != kb) {
-      AttentionShape.fail(
-          "b: inner dim "
-              + kb
-              + " != a inner dim "
-              + ka
-              + " (a "
-              + Arrays.toString(a.shape())
-              + (o.transA() ? " transposed" : "")
-              + ", b "
-              + Arrays.toString(b.shape())
-              + (o.transB() ? " transposed" : "")
-              + ")");
-    }
-    requireSize("a", "rows M", mm, Integer.MAX_VALUE);
-    requireSize("b", "columns N", nn, Integer.MAX_VALUE);
-    requireSize("a", "inner dim K", ka, MAX_K);
-    if (c != null) broadcastStrides(c, mm, nn, cStrides);
-    if (y.rank() != 2 || y.size(0) != mm || y.size(1) != nn) {
-      AttentionShape.fail(
-          "y: shape must be [" + mm + ", " + nn + "], got " + Arrays.toString(y.shape()));
-    }
-    Placement where = pool.placement();
-    where.require("a", a);
-    where.require("b", b);
-    if (c != null) where.require("c", c);
-    where.require("y", y);
-
+    GemmShape g = shape.gemm(a, b, c, o, y, pool.placement());
     opA.tensor(a, o.transA() ? 1 : 0);
     opB.tensor(b, o.transB() ? 1 : 0);
     opY.tensor(y, 0);
-    if (c != null) opC.set(null, c.segment(), c.offset(), cStrides[0], cStrides[1]);
-    runParallel((int) mm, (int) nn, (int) ka, o.alpha(), o.beta(), c != null, null);
+    if (c != null) opC.set(null, c.segment(), c.offset(), g.cRs, g.cCs);
+    runParallel(g.m, g.n, g.k, o.alpha(), o.beta(), c != null, null);
   }
 
   /**
@@ -772,27 +736,7 @@ final class CpuGemm implements GemmOp {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Validation
-
-  /**
-   * Strides that broadcast c to {@code [m, n]} (numpy rules; 0 along a broadcast dim), without
-   * allocating; on a mismatch, the shared rule's message.
-   */
-  private static void broadcastStrides(Tensor c, long m, long n, long[] out) {
-    int r = c.rank();
-    long s0 = r == 2 ? c.size(0) : 1, s1 = r >= 1 ? c.size(r - 1) : 1;
-    if (r > 2 || (s0 != m && s0 != 1) || (s1 != n && s1 != 1)) {
-      AttentionShape.broadcastStrides(
-          "c", c.shape(), c.strides(), new long[] {m, n}, new long[2]); // throws
-    }
-    out[0] = r == 2 && s0 != 1 ? c.stride(0) : 0;
-    out[1] = r >= 1 && s1 != 1 ? c.stride(r - 1) : 0;
-  }
-
-  /** Sizes must fit int indexing; K also the packed panels (K·NR floats each, NR <= 32). */
-  static void requireSize(String name, String what, long size, long max) {
-    if (size > max) AttentionShape.fail(name + ": " + what + " " + size + " exceeds " + max);
-  }
+  // Validation of the array entry points
 
   private static void checkArrays(
       boolean transA,

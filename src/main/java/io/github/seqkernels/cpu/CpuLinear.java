@@ -3,6 +3,7 @@ package io.github.seqkernels.cpu;
 import io.github.seqkernels.Activation;
 import io.github.seqkernels.LinearOp;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.GemmShape;
 import io.github.seqkernels.internal.LayerShape;
 import io.github.seqkernels.internal.WorkerPool;
 
@@ -31,11 +32,11 @@ final class CpuLinear implements LinearOp {
     LayerShape.linear(x, w, b, y, pool.placement());
     int r = x.rank();
     long n = w.size(0), k = w.size(1);
-    CpuGemm.requireSize("w", "rows N", n, Integer.MAX_VALUE);
-    CpuGemm.requireSize("w", "inner dim K", k, CpuGemm.MAX_K);
+    GemmShape.requireSize("w", "rows N", n, Integer.MAX_VALUE);
+    GemmShape.requireSize("w", "inner dim K", k, GemmShape.MAX_K);
     if (n == 0 || y.numel() == 0) return;
     long rows = y.numel() / n; // x's leading dims; with K = 0, y = f(b)
-    if (r >= 2) CpuGemm.requireSize("x", "rows M", x.size(r - 2), Integer.MAX_VALUE);
+    if (r >= 2) GemmShape.requireSize("x", "rows M", x.size(r - 2), Integer.MAX_VALUE);
 
     // op(B)[p, j] = w[j, p]; the bias is C[i, j] = b[j] (row stride 0).
     ob.set(null, w.segment(), w.offset(), w.stride(1), w.stride(0));

@@ -3,6 +3,7 @@ package io.github.seqkernels.cpu;
 import static io.github.seqkernels.cpu.CpuVectors.LANES;
 import static io.github.seqkernels.cpu.CpuVectors.SPECIES;
 import static io.github.seqkernels.cpu.CpuVectors.roundUp;
+import static io.github.seqkernels.internal.RecurrentShape.unsqueeze;
 
 import io.github.seqkernels.Activation;
 import io.github.seqkernels.Direction;
@@ -13,7 +14,6 @@ import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.RecurrentOutputs;
 import io.github.seqkernels.RecurrentState;
 import io.github.seqkernels.Tensor;
-import io.github.seqkernels.internal.AttentionShape;
 import io.github.seqkernels.internal.RecurrentShape;
 import io.github.seqkernels.internal.RecurrentShape.Kind;
 import io.github.seqkernels.internal.WorkerPool;
@@ -168,14 +168,7 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
    * {@code [3·H]} or null. Packs them now; each step is a one-step forward with packing skipped.
    */
   RecurrentCell cell(Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions o) {
-    if (o.direction() != Direction.FORWARD) {
-      throw new IllegalArgumentException(
-          "direction: a cell runs one direction, must be FORWARD, got " + o.direction());
-    }
-    AttentionShape.requireRank("w", w, 2, "[" + kind.gates + "·hidden_size, I]");
-    AttentionShape.requireRank("r", r, 2, "[" + kind.gates + "·hidden_size, hidden_size]");
-    if (b != null) AttentionShape.requireRank("b", b, 1, "[2·" + kind.gates + "·hidden_size]");
-    if (p != null) AttentionShape.requireRank("p", p, 1, "[3·hidden_size]");
+    RecurrentShape.requireCell(kind, w, r, b, p, o);
     Tensor w3 = unsqueeze(w), r3 = unsqueeze(r), b2 = unsqueeze(b), p2 = unsqueeze(p);
     int isz = (int) w.size(1), hs = o.hiddenSize();
     RecurrentOptions opts = o.withLayout(0);
@@ -187,23 +180,9 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
     return new RecurrentCell() {
       @Override
       public void step(Tensor x, RecurrentState state, RecurrentState next) {
-        AttentionShape.requireRank("x", x, 2, "[B, I]");
-        boolean lstm = kind == Kind.LSTM;
-        if (lstm && (state.c() == null || next.c() == null)) {
-          throw new IllegalArgumentException("state: an LSTM cell needs c as well as h");
-        }
-        RecurrentInputs step =
-            new RecurrentInputs(
-                unsqueeze(x),
-                w3,
-                r3,
-                b2,
-                null,
-                unsqueeze(state.h()),
-                lstm ? unsqueeze(state.c()) : null,
-                p2);
-        RecurrentOutputs out =
-            new RecurrentOutputs(null, unsqueeze(next.h()), lstm ? unsqueeze(next.c()) : null);
+        RecurrentShape.requireStep(kind, x, state, next);
+        RecurrentInputs step = RecurrentShape.stepInputs(kind, x, w3, r3, b2, p2, state);
+        RecurrentOutputs out = RecurrentShape.stepOutputs(kind, next);
         synchronized (CpuRecurrent.this) {
           run(step, opts, out, true);
         }
@@ -232,18 +211,6 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
     } else {
       for (int p = 0; p < pieces; p++) run(p, 0);
     }
-  }
-
-  /** A view with a leading dim of 1 (stride 0); null stays null. */
-  private static Tensor unsqueeze(Tensor t) {
-    if (t == null) return null;
-    long[] shape = new long[t.rank() + 1], strides = new long[t.rank() + 1];
-    shape[0] = 1;
-    for (int k = 0; k < t.rank(); k++) {
-      shape[k + 1] = t.size(k);
-      strides[k + 1] = t.stride(k);
-    }
-    return Tensor.view(t.segment(), t.offset(), shape, strides);
   }
 
   private void grow() {

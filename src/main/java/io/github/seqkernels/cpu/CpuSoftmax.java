@@ -6,8 +6,7 @@ import static io.github.seqkernels.cpu.CpuVectors.SPECIES;
 import io.github.seqkernels.SoftmaxOp;
 import io.github.seqkernels.SoftmaxOptions;
 import io.github.seqkernels.Tensor;
-import io.github.seqkernels.internal.AttentionShape;
-import io.github.seqkernels.internal.Placement;
+import io.github.seqkernels.internal.SoftmaxShape;
 import io.github.seqkernels.internal.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -40,29 +39,12 @@ final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
 
   @Override
   public synchronized void forward(Tensor x, Tensor y, SoftmaxOptions o) {
-    AttentionShape.requireNonNull("x", x);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireNonNull("options", o);
-    int r = x.rank();
-    if (r < 1) AttentionShape.fail("x: rank must be >= 1, got 0");
-    if (o.axis() < -r || o.axis() >= r) {
-      AttentionShape.fail(
-          "axis: must be in [" + -r + ", " + (r - 1) + "] for rank " + r + ", got " + o.axis());
-    }
-    AttentionShape.requireSameShape("y", y, x);
-    if (!Float.isFinite(o.scale())) AttentionShape.fail("scale: must be finite, got " + o.scale());
-    int ax = o.axis() < 0 ? o.axis() + r : o.axis();
-    if (x.size(ax) > Integer.MAX_VALUE - 64) {
-      AttentionShape.fail("x: axis " + ax + " length " + x.size(ax) + " exceeds 2^31-65");
-    }
-    Placement where = pool.placement();
-    where.require("x", x);
-    where.require("y", y);
+    int ax = SoftmaxShape.validate(x, y, o, pool.placement());
 
     this.x = x;
     this.y = y;
     this.axis = ax;
-    this.rank = r;
+    this.rank = x.rank();
     this.n = (int) x.size(ax);
     this.scale = o.scale();
     this.log = o.log();

@@ -33,7 +33,7 @@ final class CudaAttention implements AttentionOp {
   @Override
   public synchronized void forward(
       Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out, Tensor lse, Tensor weights) {
-    AttentionShape s = shape.validate(q, k, v, o, out, lse, weights, CudaBackend.OTHER_THREAD);
+    AttentionShape s = shape.validate(q, k, v, o, out, lse, weights, be.placement());
     if ((long) s.b * s.hq * s.sq == 0) return;
     if (s.hq > 65535 || s.b > 65535) {
       AttentionShape.fail(

@@ -14,6 +14,7 @@ import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.SoftmaxOp;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.Placement;
 import io.github.seqkernels.internal.RecurrentShape;
 
 /**
@@ -22,7 +23,8 @@ import io.github.seqkernels.internal.RecurrentShape;
  * and back for each call; {@link #device} makes tensors that stay on the device.
  *
  * <p>Every operator of {@link Backend} has a CUDA kernel here; none runs on the CPU behind the
- * caller's back.
+ * caller's back. Matrix products go to cuBLAS where {@link Cublas} finds it usable on the real
+ * driver, else to the library's own {@code gemm_f32}; {@link #gemmEngine} says which.
  */
 public final class CudaBackend implements Backend {
   private final KernelLauncher launcher;
@@ -37,9 +39,24 @@ public final class CudaBackend implements Backend {
   private final CudaLinear linear;
   private final CudaConv1d conv1d;
   private final CudaRecurrent lstm, gru, rnn;
+  private final Blas blas; // null: every product on gemm_f32
+  private final String gemmEngine;
 
+  /** The backend on {@code launcher}, every product on the own gemm_f32. */
   public CudaBackend(KernelLauncher launcher) {
+    this(
+        launcher,
+        new Cublas.Engine(
+            null,
+            "own gemm_f32 ("
+                + (launcher instanceof EmulatedLauncher ? "emulator" : "cuBLAS not asked for")
+                + ")"));
+  }
+
+  CudaBackend(KernelLauncher launcher, Cublas.Engine engine) {
     this.launcher = launcher;
+    this.blas = engine.blas();
+    this.gemmEngine = engine.description();
     this.pool = new DeviceMemoryPool(launcher);
     this.softmax = new CudaSoftmax(this);
     this.attention = new CudaAttention(this);
@@ -78,13 +95,14 @@ public final class CudaBackend implements Backend {
 
   /**
    * The CUDA backend on device 0 of the real driver; throws {@link CudaLoadException} with the
-   * probe's reason when there is no driver (no JCuda class is touched then).
+   * probe's reason when there is no driver (no JCuda class is touched then). Its products go to
+   * cuBLAS when {@link Cublas#open} can use it, else to gemm_f32 (the reason logged once).
    */
   public static CudaBackend open() {
     CudaDriver.Availability a = CudaDriver.probe();
     if (!a.available()) throw new CudaLoadException(100, "cuda: not available: " + a.reason());
     DriverLauncher launcher = new DriverLauncher();
-    CudaBackend be = new CudaBackend(launcher);
+    CudaBackend be = new CudaBackend(launcher, Cublas.open(launcher));
     try {
       // Load every module now, so that a module the driver refuses fails here, not mid-model.
       for (String[] e : ENTRIES) launcher.function(e[0], e[1]);
@@ -101,6 +119,13 @@ public final class CudaBackend implements Backend {
    */
   static final Thread OTHER_THREAD = new Thread(() -> {}, "seqkernels-cuda-validation");
 
+  private final Placement placement = Placement.host("cuda", OTHER_THREAD);
+
+  /** The rule for the memory of every operator's tensor arguments (the shared validation's). */
+  Placement placement() {
+    return placement;
+  }
+
   /** The launcher every kernel goes through (the driver's, or the emulator's). */
   public KernelLauncher launcher() {
     return launcher;
@@ -108,6 +133,20 @@ public final class CudaBackend implements Backend {
 
   DeviceMemoryPool pool() {
     return pool;
+  }
+
+  /** cuBLAS (or the tests' stand-in), or null when gemm_f32 runs every product. */
+  Blas blas() {
+    return blas;
+  }
+
+  /**
+   * What runs the matrix products (GEMM, MatMul, Linear, the recurrent projections): "cuBLAS 12.x.y
+   * (JCublas 12.6.0)", or "own gemm_f32 (why)". Products whose layout cuBLAS cannot take (no unit
+   * stride in an operand) run on gemm_f32 either way.
+   */
+  public String gemmEngine() {
+    return gemmEngine;
   }
 
   /** A new device tensor from this backend's pool; contents undefined until written. */
@@ -122,7 +161,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public String description() {
-    return "cuda (" + launcher.description() + ")";
+    return "cuda (" + launcher.description() + "; GEMMs on " + gemmEngine + ")";
   }
 
   @Override
@@ -202,6 +241,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public void close() {
+    if (blas != null) blas.close();
     pool.close();
     launcher.close();
   }

@@ -30,7 +30,7 @@ final class CudaConv1d implements Conv1dOp {
 
   @Override
   public synchronized void forward(Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y) {
-    LayerShape.conv1d(x, w, bias, o, y, CudaBackend.OTHER_THREAD);
+    LayerShape.conv1d(x, w, bias, o, y, be.placement());
     long batch = x.size(0), oc = w.size(0);
     int lout = (int) o.outputLength(x.size(2), w.size(2));
     if (batch == 0 || oc == 0) return;

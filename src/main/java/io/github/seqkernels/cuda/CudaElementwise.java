@@ -4,6 +4,7 @@ import io.github.seqkernels.Activation;
 import io.github.seqkernels.ElementwiseOp;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.LayerShape;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -12,8 +13,8 @@ import java.util.Arrays;
 /**
  * Activations and the broadcasting add on the CUDA backend ({@code activation_f32}, {@code add_f32}
  * in kernels/elementwise.cu). Operands are staged as the spans they address and read through their
- * own strides on the device, b's broadcast dims with stride 0. Validation and its messages are the
- * CPU operator's.
+ * own strides on the device, b's broadcast dims with stride 0. Validation is the shared {@link
+ * LayerShape} (plus this backend's rank limit).
  */
 final class CudaElementwise implements ElementwiseOp {
   /** The kernels index through at most this many dims (SK_MAX_RANK). */
@@ -30,39 +31,48 @@ final class CudaElementwise implements ElementwiseOp {
 
   @Override
   public synchronized void apply(Tensor x, Activation f, Tensor y) {
-    AttentionShape.requireNonNull("x", x);
-    AttentionShape.requireNonNull("f", f);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireSameShape("y", y, x);
+    LayerShape.activation(x, f, y, be.placement());
     requireRank("x", x);
-    AttentionShape.requireAccessible("x", x, CudaBackend.OTHER_THREAD);
-    AttentionShape.requireAccessible("y", y, CudaBackend.OTHER_THREAD);
     if (x.numel() == 0) return;
     String what = "elementwise " + f + " x" + Arrays.toString(x.shape());
     try (Staging st = new Staging(be.launcher(), be.pool())) {
       long px = st.in(x), py = st.out(y);
-      launch("activation_f32", px, x.strides(), 0, null, py, y.strides(), x.shape(), f, what);
+      launch(
+          be.launcher(),
+          "activation_f32",
+          px,
+          x.strides(),
+          0,
+          null,
+          py,
+          y.strides(),
+          x.shape(),
+          f,
+          what);
       st.finish();
     }
   }
 
   @Override
   public synchronized void add(Tensor a, Tensor b, Tensor y) {
-    AttentionShape.requireNonNull("a", a);
-    AttentionShape.requireNonNull("b", b);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireSameShape("y", y, a);
-    long[] bStrides = new long[a.rank()];
-    AttentionShape.broadcastStrides("b", b.shape(), b.strides(), a.shape(), bStrides);
+    long[] bStrides = LayerShape.add(a, b, y, null, be.placement());
     requireRank("a", a);
-    AttentionShape.requireAccessible("a", a, CudaBackend.OTHER_THREAD);
-    AttentionShape.requireAccessible("b", b, CudaBackend.OTHER_THREAD);
-    AttentionShape.requireAccessible("y", y, CudaBackend.OTHER_THREAD);
     if (a.numel() == 0) return;
     String what = "add a" + Arrays.toString(a.shape()) + " b" + Arrays.toString(b.shape());
     try (Staging st = new Staging(be.launcher(), be.pool())) {
       long pa = st.in(a), pb = st.in(b), py = st.out(y);
-      launch("add_f32", pa, a.strides(), pb, bStrides, py, y.strides(), a.shape(), null, what);
+      launch(
+          be.launcher(),
+          "add_f32",
+          pa,
+          a.strides(),
+          pb,
+          bStrides,
+          py,
+          y.strides(),
+          a.shape(),
+          null,
+          what);
       st.finish();
     }
   }
@@ -73,7 +83,39 @@ final class CudaElementwise implements ElementwiseOp {
     }
   }
 
-  private void launch(
+  /**
+   * {@code y = f(x)} over a {@code [m, n]} strided view (f null: a copy, with x's strides 0 along a
+   * dim it broadcasts); x may be y itself. The GEMM engine's epilogue and C term on cuBLAS.
+   */
+  static void apply2d(
+      KernelLauncher l,
+      long px,
+      long xs0,
+      long xs1,
+      long py,
+      long ys0,
+      long ys1,
+      int m,
+      int n,
+      Activation f,
+      String what) {
+    long[] shape = {m, n};
+    launch(
+        l,
+        "activation_f32",
+        px,
+        new long[] {xs0, xs1},
+        0,
+        null,
+        py,
+        new long[] {ys0, ys1},
+        shape,
+        f,
+        what);
+  }
+
+  private static void launch(
+      KernelLauncher l,
       String entry,
       long px,
       long[] xs,
@@ -102,7 +144,6 @@ final class CudaElementwise implements ElementwiseOp {
       g.set(ValueLayout.JAVA_INT, 292, f == null ? -1 : f.kind().ordinal());
       g.set(ValueLayout.JAVA_FLOAT, 296, f == null ? 0f : f.alpha());
       g.set(ValueLayout.JAVA_FLOAT, 300, f == null ? 0f : f.beta());
-      KernelLauncher l = be.launcher();
       int blocks = (int) Math.min(65535, (n + 255) / 256);
       l.launch(
           l.function("elementwise", entry),

@@ -18,7 +18,10 @@ public class CudaException extends RuntimeException {
     this.code = code;
   }
 
-  /** The CUresult, or 0 for a check made before the driver was called. */
+  /**
+   * The CUresult, or 0 for a check made before the driver was called and for a cuBLAS call that
+   * failed (its status is named in the message).
+   */
   public int code() {
     return code;
   }

@@ -5,28 +5,31 @@ import io.github.seqkernels.GemmOp;
 import io.github.seqkernels.GemmOptions;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.GemmShape;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * ONNX Gemm on the CUDA backend with the library's own kernel, {@code gemm_f32} (kernels/gemm.cu),
- * whose reduction order is the CPU GEMM's, so both backends give the same bits. Transposes and
- * broadcasting are strides. Validation and its messages are the CPU operator's.
+ * ONNX Gemm on the CUDA backend, and the product every CUDA operator runs ({@link #run}, {@link
+ * #runBatched}): on cuBLAS when the backend has it ({@link CudaBackend#gemmEngine}) and {@link
+ * CublasLayout} can express the layout, else on the library's own kernel, {@code gemm_f32}
+ * (kernels/gemm.cu), whose reduction order is the CPU GEMM's, so that the two backends give the
+ * same bits there. Transposes and broadcasting are strides. Validation is the shared {@link
+ * GemmShape}.
  *
- * <p>TODO(perf): cuBLAS through JCublas on a real GPU; JCublas 12.6 needs libcublas.so.12, and this
- * kernel is the fallback where that cannot load.
+ * <p>On cuBLAS, C is copied (broadcast) into Y first and the product accumulates onto it with beta,
+ * and an activation runs as a separate elementwise launch. Like BLAS, cuBLAS does not read C when
+ * beta is 0 nor A and B when alpha is 0, so a non-finite value there does not turn the result into
+ * NaN as it does on gemm_f32. K = 0 (Y = beta·C) stays on gemm_f32.
  */
 final class CudaGemm implements GemmOp {
-  /** As the CPU GEMM: K fits its packed panels. */
-  static final long MAX_K = Integer.MAX_VALUE / 64;
-
   /** sizeof(GemmArgs): 4 pointers, 8 strides, 3 ints, 2 floats, the epilogue's int and 2 floats. */
   static final int ARGS_BYTES = 128;
 
   private final CudaBackend be;
-  private final long[] cStrides = new long[2];
+  private final GemmShape shape = new GemmShape();
 
   CudaGemm(CudaBackend be) {
     this.be = be;
@@ -34,42 +37,8 @@ final class CudaGemm implements GemmOp {
 
   @Override
   public synchronized void forward(Tensor a, Tensor b, Tensor c, GemmOptions o, Tensor y) {
-    AttentionShape.requireNonNull("a", a);
-    AttentionShape.requireNonNull("b", b);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireNonNull("options", o);
-    AttentionShape.requireRank("a", a, 2, o.transA() ? "[K, M]" : "[M, K]");
-    AttentionShape.requireRank("b", b, 2, o.transB() ? "[N, K]" : "[K, N]");
-    long mm = a.size(o.transA() ? 1 : 0), ka = a.size(o.transA() ? 0 : 1);
-    long kb = b.size(o.transB() ? 1 : 0), nn = b.size(o.transB() ? 0 : 1);
-    if (ka != kb) {
-      AttentionShape.fail(
-          "b: inner dim "
-              + kb
-              + " != a inner dim "
-              + ka
-              + " (a "
-              + Arrays.toString(a.shape())
-              + (o.transA() ? " transposed" : "")
-              + ", b "
-              + Arrays.toString(b.shape())
-              + (o.transB() ? " transposed" : "")
-              + ")");
-    }
-    requireSize("a", "rows M", mm, Integer.MAX_VALUE);
-    requireSize("b", "columns N", nn, Integer.MAX_VALUE);
-    requireSize("a", "inner dim K", ka, MAX_K);
-    if (c != null) broadcastStrides(c, mm, nn, cStrides);
-    if (y.rank() != 2 || y.size(0) != mm || y.size(1) != nn) {
-      AttentionShape.fail(
-          "y: shape must be [" + mm + ", " + nn + "], got " + Arrays.toString(y.shape()));
-    }
-    Thread other = CudaBackend.OTHER_THREAD;
-    AttentionShape.requireAccessible("a", a, other);
-    AttentionShape.requireAccessible("b", b, other);
-    if (c != null) AttentionShape.requireAccessible("c", c, other);
-    AttentionShape.requireAccessible("y", y, other);
-    if (mm == 0 || nn == 0) return;
+    GemmShape g = shape.gemm(a, b, c, o, y, be.placement());
+    if (g.m == 0 || g.n == 0) return;
 
     String what =
         "gemm a"
@@ -81,35 +50,17 @@ final class CudaGemm implements GemmOp {
             + o;
     try (Staging st = new Staging(be.launcher(), be.pool())) {
       long pa = st.in(a), pb = st.in(b), pc = c == null ? 0 : st.in(c), py = st.out(y);
-      int ta = o.transA() ? 1 : 0, tb = o.transB() ? 1 : 0;
       run(
-          be,
-          what,
-          pa,
-          a.stride(ta),
-          a.stride(1 - ta),
-          pb,
-          b.stride(tb),
-          b.stride(1 - tb),
-          pc,
-          cStrides[0],
-          cStrides[1],
-          py,
-          y.stride(0),
-          y.stride(1),
-          (int) mm,
-          (int) nn,
-          (int) ka,
-          o.alpha(),
-          o.beta(),
-          null);
+          be, what, pa, g.aRs, g.aCs, pb, g.bRs, g.bCs, pc, g.cRs, g.cCs, py, g.yRs, g.yCs, g.m,
+          g.n, g.k, o.alpha(), o.beta(), null);
       st.finish();
     }
   }
 
   /**
-   * One launch of gemm_f32; op(A)(i, k) at pa + i·as0 + k·as1, likewise for B, C and Y; f (or null)
-   * applied to each result as it is written.
+   * One product {@code Y = f(alpha·op(A)·op(B) + beta·C)} on the backend's engine: op(A)(i, k) is
+   * the float at device address pa + 4·(i·as0 + k·as1) (strides in elements), likewise for B, C and
+   * Y; pc 0 for no C (its strides 0 along broadcast dims), f null for no activation.
    */
   static void run(
       CudaBackend be,
@@ -132,6 +83,25 @@ final class CudaGemm implements GemmOp {
       float alpha,
       float beta,
       Activation f) {
+    Blas blas = be.blas();
+    if (blas != null
+        && k > 0
+        && CublasLayout.map(m, n, k, as0, as1, bs0, bs1, ys0, ys1)
+            instanceof CublasLayout.Call call) {
+      // C into Y (unless C is Y), then Y = alpha·op(A)·op(B) + beta·Y, then f in place.
+      boolean withC = pc != 0 && beta != 0f;
+      if (withC && !(pc == py && cs0 == ys0 && cs1 == ys1)) {
+        CudaElementwise.apply2d(be.launcher(), pc, cs0, cs1, py, ys0, ys1, m, n, null, what);
+      }
+      blas.sgemm(
+          call, call.operandA(pa, pb), call.operandB(pa, pb), py, alpha, withC ? beta : 0f, what);
+      if (f != null) {
+        CudaElementwise.apply2d(be.launcher(), py, ys0, ys1, py, ys0, ys1, m, n, f, what);
+      }
+      return;
+    }
+
+    // gemm_f32: f applied as each result is written.
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment g = arena.allocate(ARGS_BYTES, 8);
       long[] longs = {pa, pb, pc, py, as0, as1, bs0, bs1, cs0, cs1, ys0, ys1};
@@ -152,18 +122,62 @@ final class CudaGemm implements GemmOp {
     }
   }
 
-  private static void broadcastStrides(Tensor c, long m, long n, long[] out) {
-    int r = c.rank();
-    long s0 = r == 2 ? c.size(0) : 1, s1 = r >= 1 ? c.size(r - 1) : 1;
-    if (r > 2 || (s0 != m && s0 != 1) || (s1 != n && s1 != 1)) {
-      AttentionShape.broadcastStrides(
-          "c", c.shape(), c.strides(), new long[] {m, n}, new long[2]); // throws
+  /**
+   * {@code count} products {@code Y = op(A)·op(B)} (MatMul's batch) whose operands step by sa, sb
+   * and sy elements: one cublasSgemmStridedBatched where the layout allows it, else product by
+   * product through {@link #run}.
+   */
+  static void runBatched(
+      CudaBackend be,
+      String what,
+      long count,
+      long pa,
+      long sa,
+      long as0,
+      long as1,
+      long pb,
+      long sb,
+      long bs0,
+      long bs1,
+      long py,
+      long sy,
+      long ys0,
+      long ys1,
+      int m,
+      int n,
+      int k) {
+    Blas blas = be.blas();
+    if (blas != null
+        && k > 0
+        && count > 1
+        && CublasLayout.map(m, n, k, as0, as1, bs0, bs1, ys0, ys1, count, sa, sb, sy)
+            instanceof CublasLayout.Call call) {
+      blas.sgemm(call, call.operandA(pa, pb), call.operandB(pa, pb), py, 1f, 0f, what);
+      return;
     }
-    out[0] = r == 2 && s0 != 1 ? c.stride(0) : 0;
-    out[1] = r >= 1 && s1 != 1 ? c.stride(r - 1) : 0;
-  }
-
-  static void requireSize(String name, String what, long size, long max) {
-    if (size > max) AttentionShape.fail(name + ": " + what + " " + size + " exceeds " + max);
+    for (long e = 0; e < count; e++) {
+      long at = Float.BYTES * e; // entry e lies 4·e·stride bytes on
+      run(
+          be,
+          what,
+          pa + at * sa,
+          as0,
+          as1,
+          pb + at * sb,
+          bs0,
+          bs1,
+          0,
+          0,
+          0,
+          py + at * sy,
+          ys0,
+          ys1,
+          m,
+          n,
+          k,
+          1f,
+          0f,
+          null);
+    }
   }
 }

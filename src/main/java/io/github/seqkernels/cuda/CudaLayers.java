@@ -26,7 +26,7 @@ final class CudaLayers {
     @Override
     public synchronized void forward(
         Tensor x, Tensor residual, Tensor scale, Tensor bias, float epsilon, Tensor y) {
-      LayerShape.layerNorm(x, residual, scale, bias, epsilon, y, CudaBackend.OTHER_THREAD);
+      LayerShape.layerNorm(x, residual, scale, bias, epsilon, y, be.placement());
       long e = x.size(x.rank() - 1);
       if (e > Integer.MAX_VALUE) AttentionShape.fail("x: last dim " + e + " exceeds 2^31-1");
       long rows = e == 0 ? 0 : x.numel() / e;
@@ -70,7 +70,7 @@ final class CudaLayers {
 
     @Override
     public synchronized void forward(Tensor table, int[] ids, Tensor y) {
-      LayerShape.embedding(table, ids, y);
+      LayerShape.embedding(table, ids, y, be.placement());
       long v = table.size(0), e = table.size(1);
       if (ids.length == 0 || e == 0) return;
       String what = "embedding table" + Arrays.toString(table.shape()) + " ids " + ids.length;

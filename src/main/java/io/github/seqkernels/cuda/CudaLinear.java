@@ -3,14 +3,16 @@ package io.github.seqkernels.cuda;
 import io.github.seqkernels.Activation;
 import io.github.seqkernels.LinearOp;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.GemmShape;
 import io.github.seqkernels.internal.LayerShape;
 import java.util.Arrays;
 
 /**
- * nn.Linear on the CUDA backend: one {@code gemm_f32} launch over x's leading dims folded into
- * rows, op(B) = wᵀ read through w's strides, the bias as C broadcast along the rows, and the
- * activation applied in the GEMM's write-back. x and y travel as contiguous {@code [rows, K]} and
- * {@code [rows, N]} device copies. Validation is the shared {@link LayerShape#linear}.
+ * nn.Linear on the CUDA backend: one product ({@link CudaGemm#run}) over x's leading dims folded
+ * into rows, op(B) = wᵀ read through w's strides, the bias as C broadcast along the rows, and the
+ * activation applied in gemm_f32's write-back (on cuBLAS: bias copied in first, activation after).
+ * x and y travel as contiguous {@code [rows, K]} and {@code [rows, N]} device copies. Validation is
+ * the shared {@link LayerShape#linear}.
  */
 final class CudaLinear implements LinearOp {
   private final CudaBackend be;
@@ -21,13 +23,13 @@ final class CudaLinear implements LinearOp {
 
   @Override
   public synchronized void forward(Tensor x, Tensor w, Tensor b, Activation f, Tensor y) {
-    LayerShape.linear(x, w, b, y, CudaBackend.OTHER_THREAD);
+    LayerShape.linear(x, w, b, y, be.placement());
     long n = w.size(0), k = w.size(1);
-    CudaGemm.requireSize("w", "rows N", n, Integer.MAX_VALUE);
-    CudaGemm.requireSize("w", "inner dim K", k, CudaGemm.MAX_K);
+    GemmShape.requireSize("w", "rows N", n, Integer.MAX_VALUE);
+    GemmShape.requireSize("w", "inner dim K", k, GemmShape.MAX_K);
     if (n == 0 || y.numel() == 0) return;
     long rows = y.numel() / n; // x's leading dims; with K = 0, y = f(b)
-    CudaGemm.requireSize("x", "rows", rows, Integer.MAX_VALUE);
+    GemmShape.requireSize("x", "rows", rows, Integer.MAX_VALUE);
     String what =
         "linear x"
             + Arrays.toString(x.shape())

@@ -1,5 +1,7 @@
 package io.github.seqkernels.cuda;
 
+import static io.github.seqkernels.internal.RecurrentShape.unsqueeze;
+
 import io.github.seqkernels.Activation;
 import io.github.seqkernels.Direction;
 import io.github.seqkernels.RecurrentCell;
@@ -9,7 +11,7 @@ import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.RecurrentOutputs;
 import io.github.seqkernels.RecurrentState;
 import io.github.seqkernels.Tensor;
-import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.GemmShape;
 import io.github.seqkernels.internal.RecurrentShape;
 import io.github.seqkernels.internal.RecurrentShape.Kind;
 import java.lang.foreign.Arena;
@@ -18,16 +20,17 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * ONNX LSTM, GRU and RNN on the CUDA backend. Per direction: one {@code gemm_f32} launch for the
- * input products of every step, {@code xw = x·Wᵀ + Wb} ({@code [S·B, G·H]}), then per step the
- * recurrent product {@code hr = h·Rᵀ + Rb} and one fused gate kernel of kernels/recurrent.cu that
- * updates h (and c) in place and writes the step's rows of Y. GRU with linear_before_reset 0 takes
- * two more launches per step: the reset gate forms {@code r ⊙ h}, whose product with the h block of
- * R feeds the gates. Validation is the shared {@link RecurrentShape}, so both backends refuse the
- * same input with the same messages.
+ * ONNX LSTM, GRU and RNN on the CUDA backend. Per direction: one product ({@link CudaGemm#run}:
+ * cuBLAS or gemm_f32) for the input products of every step, {@code xw = x·Wᵀ + Wb} ({@code [S·B,
+ * G·H]}), then per step the recurrent product {@code hr = h·Rᵀ + Rb} and one fused gate kernel of
+ * kernels/recurrent.cu that updates h (and c) in place and writes the step's rows of Y. GRU with
+ * linear_before_reset 0 takes two more launches per step: the reset gate forms {@code r ⊙ h}, whose
+ * product with the h block of R feeds the gates. Validation is the shared {@link RecurrentShape},
+ * so both backends refuse the same input with the same messages.
  *
- * <p>TODO(perf): one launch pair per step; a persistent kernel that keeps R in shared memory (or
- * cuBLAS batched products) would cut the per-step launch cost for small batches.
+ * <p>TODO(perf): one launch pair per step (on cuBLAS three: Rb is copied into hr before the
+ * product); a persistent kernel that keeps R in shared memory would cut the per-step launch cost
+ * for small batches.
  */
 final class CudaRecurrent implements RecurrentOp {
   /** sizeof(RecArgs): 9 pointers, 3 strides, 5 ints, clip, 3 kinds, 6 floats, clip_on. */
@@ -45,10 +48,10 @@ final class CudaRecurrent implements RecurrentOp {
 
   @Override
   public synchronized void forward(RecurrentInputs in, RecurrentOptions o, RecurrentOutputs out) {
-    RecurrentShape sh = shape.validate(in, o, out, CudaBackend.OTHER_THREAD);
+    RecurrentShape sh = shape.validate(in, o, out, be.placement());
     int s = sh.s, b = sh.b, isz = sh.i, h = sh.h, g = kind.gates, gh = g * h;
     if (b == 0) return;
-    CudaGemm.requireSize("X", "S·B", (long) s * b, 65535L * 64);
+    GemmShape.requireSize("X", "S·B", (long) s * b, 65535L * 64);
     String what =
         kind.name().toLowerCase()
             + " x"
@@ -261,17 +264,7 @@ final class CudaRecurrent implements RecurrentOp {
    * travel as they do for the layer.
    */
   RecurrentCell cell(Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions o) {
-    AttentionShape.requireNonNull("options", o);
-    if (o.direction() != Direction.FORWARD) {
-      throw new IllegalArgumentException(
-          "direction: a cell runs one direction, must be FORWARD, got " + o.direction());
-    }
-    AttentionShape.requireNonNull("w", w);
-    AttentionShape.requireNonNull("r", r);
-    AttentionShape.requireRank("w", w, 2, "[" + kind.gates + "·hidden_size, I]");
-    AttentionShape.requireRank("r", r, 2, "[" + kind.gates + "·hidden_size, hidden_size]");
-    if (b != null) AttentionShape.requireRank("b", b, 1, "[2·" + kind.gates + "·hidden_size]");
-    if (p != null) AttentionShape.requireRank("p", p, 1, "[3·hidden_size]");
+    RecurrentShape.requireCell(kind, w, r, b, p, o);
     // Copies taken now: as on the CPU, later changes to the caller's tensors are not seen.
     Tensor w3 = unsqueeze(copy(w)), r3 = unsqueeze(copy(r));
     Tensor b2 = unsqueeze(copy(b)), p2 = unsqueeze(copy(p));
@@ -284,32 +277,15 @@ final class CudaRecurrent implements RecurrentOp {
             new RecurrentInputs(probe, w3, r3, b2, null, null, null, p2),
             opts,
             new RecurrentOutputs(null, null, null),
-            CudaBackend.OTHER_THREAD);
+            be.placement());
     return new RecurrentCell() {
       @Override
       public void step(Tensor x, RecurrentState state, RecurrentState next) {
-        AttentionShape.requireNonNull("x", x);
-        AttentionShape.requireNonNull("state", state);
-        AttentionShape.requireNonNull("next", next);
-        AttentionShape.requireRank("x", x, 2, "[B, I]");
-        boolean lstm = kind == Kind.LSTM;
-        if (lstm && (state.c() == null || next.c() == null)) {
-          throw new IllegalArgumentException("state: an LSTM cell needs c as well as h");
-        }
-        RecurrentInputs in =
-            new RecurrentInputs(
-                unsqueeze(x),
-                w3,
-                r3,
-                b2,
-                null,
-                unsqueeze(state.h()),
-                lstm ? unsqueeze(state.c()) : null,
-                p2);
+        RecurrentShape.requireStep(kind, x, state, next);
         forward(
-            in,
+            RecurrentShape.stepInputs(kind, x, w3, r3, b2, p2, state),
             opts,
-            new RecurrentOutputs(null, unsqueeze(next.h()), lstm ? unsqueeze(next.c()) : null));
+            RecurrentShape.stepOutputs(kind, next));
       }
 
       @Override
@@ -326,17 +302,5 @@ final class CudaRecurrent implements RecurrentOp {
 
   private static Tensor copy(Tensor t) {
     return t == null ? null : Tensor.wrap(t.toArray(), t.shape());
-  }
-
-  /** A view with a leading dim of 1 (stride 0); null stays null. */
-  private static Tensor unsqueeze(Tensor t) {
-    if (t == null) return null;
-    long[] shape = new long[t.rank() + 1], strides = new long[t.rank() + 1];
-    shape[0] = 1;
-    for (int k = 0; k < t.rank(); k++) {
-      shape[k + 1] = t.size(k);
-      strides[k + 1] = t.stride(k);
-    }
-    return Tensor.view(t.segment(), t.offset(), shape, strides);
   }
 }

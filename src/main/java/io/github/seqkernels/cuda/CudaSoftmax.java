@@ -4,11 +4,12 @@ import io.github.seqkernels.SoftmaxOp;
 import io.github.seqkernels.SoftmaxOptions;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.SoftmaxShape;
 import java.util.Arrays;
 
 /**
  * Softmax on the CUDA backend: {@code softmax_rows_f32} over a contiguous {@code [outer, n, inner]}
- * copy of x (kernels/softmax.cu), one block per row. Validation is the CPU operator's.
+ * copy of x (kernels/softmax.cu), one block per row. Validation is the shared {@link SoftmaxShape}.
  */
 final class CudaSoftmax implements SoftmaxOp {
   private final CudaBackend be;
@@ -19,23 +20,7 @@ final class CudaSoftmax implements SoftmaxOp {
 
   @Override
   public synchronized void forward(Tensor x, Tensor y, SoftmaxOptions o) {
-    AttentionShape.requireNonNull("x", x);
-    AttentionShape.requireNonNull("y", y);
-    AttentionShape.requireNonNull("options", o);
-    int r = x.rank();
-    if (r < 1) AttentionShape.fail("x: rank must be >= 1, got 0");
-    if (o.axis() < -r || o.axis() >= r) {
-      AttentionShape.fail(
-          "axis: must be in [" + -r + ", " + (r - 1) + "] for rank " + r + ", got " + o.axis());
-    }
-    AttentionShape.requireSameShape("y", y, x);
-    if (!Float.isFinite(o.scale())) AttentionShape.fail("scale: must be finite, got " + o.scale());
-    int ax = o.axis() < 0 ? o.axis() + r : o.axis();
-    if (x.size(ax) > Integer.MAX_VALUE - 64) {
-      AttentionShape.fail("x: axis " + ax + " length " + x.size(ax) + " exceeds 2^31-65");
-    }
-    AttentionShape.requireAccessible("x", x, CudaBackend.OTHER_THREAD);
-    AttentionShape.requireAccessible("y", y, CudaBackend.OTHER_THREAD);
+    int ax = SoftmaxShape.validate(x, y, o, be.placement()), r = x.rank();
     long n = x.size(ax), numel = x.numel();
     if (numel == 0) return;
     long inner = 1;

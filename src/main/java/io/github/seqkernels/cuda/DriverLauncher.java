@@ -106,6 +106,11 @@ public final class DriverLauncher implements KernelLauncher {
     name = new String(n, 0, len, StandardCharsets.UTF_8);
   }
 
+  /** The one stream every launch and copy goes to (cuBLAS binds its handle to it too). */
+  CUstream stream() {
+    return stream;
+  }
+
   public int driverVersion() {
     return driverVersion;
   }
@@ -307,7 +312,10 @@ public final class DriverLauncher implements KernelLauncher {
     if (bytes == 0) return;
     check(
         cuMemcpyHtoDAsync(
-            new DevicePointer(dst), Pointer.to(src.asSlice(0, bytes).asByteBuffer()), bytes, stream),
+            new DevicePointer(dst),
+            Pointer.to(src.asSlice(0, bytes).asByteBuffer()),
+            bytes,
+            stream),
         "cuMemcpyHtoDAsync");
     transfers.toDevice(bytes);
   }
@@ -317,7 +325,10 @@ public final class DriverLauncher implements KernelLauncher {
     if (bytes == 0) return;
     check(
         cuMemcpyDtoHAsync(
-            Pointer.to(dst.asSlice(0, bytes).asByteBuffer()), new DevicePointer(src), bytes, stream),
+            Pointer.to(dst.asSlice(0, bytes).asByteBuffer()),
+            new DevicePointer(src),
+            bytes,
+            stream),
         "cuMemcpyDtoHAsync");
     transfers.toHost(bytes);
   }

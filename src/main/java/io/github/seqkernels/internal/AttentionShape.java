@@ -24,8 +24,8 @@ public final class AttentionShape {
 
   /**
    * Checks every argument and fills this object; throws IllegalArgumentException naming the first
-   * argument that is wrong. {@code where} is the backend's rule for the memory of each tensor
-   * (for the CPU: host memory its workers can reach, so a confined arena is refused up front).
+   * argument that is wrong. {@code where} is the backend's rule for the memory of each tensor (for
+   * the CPU: host memory its workers can reach, so a confined arena is refused up front).
    */
   public AttentionShape validate(
       Tensor q,

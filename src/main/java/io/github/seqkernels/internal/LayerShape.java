@@ -1,5 +1,6 @@
 package io.github.seqkernels.internal;
 
+import io.github.seqkernels.Activation;
 import io.github.seqkernels.Conv1dOptions;
 import io.github.seqkernels.Tensor;
 import java.util.Arrays;
@@ -166,6 +167,34 @@ public final class LayerShape {
     if (t.rank() != 1 || t.size(0) != n) {
       AttentionShape.requireShape(name, t, new long[] {n}, 1); // throws
     }
+  }
+
+  /** Elementwise activation: y has x's shape. */
+  public static void activation(Tensor x, Activation f, Tensor y, Placement where) {
+    AttentionShape.requireNonNull("x", x);
+    AttentionShape.requireNonNull("f", f);
+    AttentionShape.requireNonNull("y", y);
+    AttentionShape.requireSameShape("y", y, x);
+    where.require("x", x);
+    where.require("y", y);
+  }
+
+  /**
+   * Elementwise add: y has a's shape, b broadcasts to it by numpy rules. Returns b's strides
+   * broadcast to a's shape (0 along a broadcast dim), in bStrides when it holds a's rank, else in a
+   * new array.
+   */
+  public static long[] add(Tensor a, Tensor b, Tensor y, long[] bStrides, Placement where) {
+    AttentionShape.requireNonNull("a", a);
+    AttentionShape.requireNonNull("b", b);
+    AttentionShape.requireNonNull("y", y);
+    AttentionShape.requireSameShape("y", y, a);
+    long[] out = bStrides != null && bStrides.length >= a.rank() ? bStrides : new long[a.rank()];
+    broadcastInto(b, a, out);
+    where.require("a", a);
+    where.require("b", b);
+    where.require("y", y);
+    return out;
   }
 
   /**

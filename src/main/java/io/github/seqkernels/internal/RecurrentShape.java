@@ -4,10 +4,12 @@ import static io.github.seqkernels.internal.AttentionShape.fail;
 
 import io.github.seqkernels.Activation;
 import io.github.seqkernels.Backend;
+import io.github.seqkernels.Direction;
 import io.github.seqkernels.RecurrentInputs;
 import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.RecurrentOutputs;
+import io.github.seqkernels.RecurrentState;
 import io.github.seqkernels.Tensor;
 import java.util.Arrays;
 import java.util.List;
@@ -181,6 +183,68 @@ public final class RecurrentShape {
     this.clip = o.clip();
     this.acts = acts;
     return this;
+  }
+
+  /**
+   * The weights of a cell before they are packed: w {@code [G·H, I]}, r {@code [G·H, H]}, b {@code
+   * [2·G·H]} or null, p {@code [3·H]} or null, one forward direction; the sizes are checked with
+   * the options by {@link #validate} on a one-step probe.
+   */
+  public static void requireCell(
+      Kind kind, Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions o) {
+    AttentionShape.requireNonNull("options", o);
+    if (o.direction() != Direction.FORWARD) {
+      fail("direction: a cell runs one direction, must be FORWARD, got " + o.direction());
+    }
+    AttentionShape.requireNonNull("w", w);
+    AttentionShape.requireNonNull("r", r);
+    AttentionShape.requireRank("w", w, 2, "[" + kind.gates + "·hidden_size, I]");
+    AttentionShape.requireRank("r", r, 2, "[" + kind.gates + "·hidden_size, hidden_size]");
+    if (b != null) AttentionShape.requireRank("b", b, 1, "[2·" + kind.gates + "·hidden_size]");
+    if (p != null) AttentionShape.requireRank("p", p, 1, "[3·hidden_size]");
+  }
+
+  /**
+   * The arguments of one cell step: x {@code [B, I]}, state and next present, with c for an LSTM
+   * (their shapes are checked by {@link #validate} on the step's inputs).
+   */
+  public static void requireStep(Kind kind, Tensor x, RecurrentState state, RecurrentState next) {
+    AttentionShape.requireNonNull("x", x);
+    AttentionShape.requireNonNull("state", state);
+    AttentionShape.requireNonNull("next", next);
+    AttentionShape.requireRank("x", x, 2, "[B, I]");
+    if (kind == Kind.LSTM && (state.c() == null || next.c() == null)) {
+      fail("state: an LSTM cell needs c as well as h");
+    }
+  }
+
+  /**
+   * A cell step as the layer call both backends run for it: one step, forward, layout 0, with x
+   * {@code [B, I]} and the state seen as {@code [1, B, I]} and {@code [1, B, H]} views (w3, r3, b2,
+   * p2: the cell's weights already viewed with their leading dir dim).
+   */
+  public static RecurrentInputs stepInputs(
+      Kind kind, Tensor x, Tensor w3, Tensor r3, Tensor b2, Tensor p2, RecurrentState state) {
+    Tensor c = kind == Kind.LSTM ? unsqueeze(state.c()) : null;
+    return new RecurrentInputs(unsqueeze(x), w3, r3, b2, null, unsqueeze(state.h()), c, p2);
+  }
+
+  /** The outputs of {@link #stepInputs}' call: Y_h (and Y_c) into next's tensors. */
+  public static RecurrentOutputs stepOutputs(Kind kind, RecurrentState next) {
+    Tensor c = kind == Kind.LSTM ? unsqueeze(next.c()) : null;
+    return new RecurrentOutputs(null, unsqueeze(next.h()), c);
+  }
+
+  /** A view with a leading dim of 1 (stride 0); null stays null. */
+  public static Tensor unsqueeze(Tensor t) {
+    if (t == null) return null;
+    long[] shape = new long[t.rank() + 1], strides = new long[t.rank() + 1];
+    shape[0] = 1;
+    for (int k = 0; k < t.rank(); k++) {
+      shape[k + 1] = t.size(k);
+      strides[k + 1] = t.stride(k);
+    }
+    return Tensor.view(t.segment(), t.offset(), shape, strides);
   }
 
   private static void requireShape(String name, Tensor t, long[] shape, String layout) {

@@ -24,7 +24,11 @@ public final class ScalarRecurrent {
   public static Result run(Kind kind, RecurrentInputs in, RecurrentOptions o) {
     RecurrentShape sh =
         new RecurrentShape(kind)
-            .validate(in, o, new RecurrentOutputs(null, null, null), Placement.host("float64 control", null));
+            .validate(
+                in,
+                o,
+                new RecurrentOutputs(null, null, null),
+                Placement.host("float64 control", null));
     int s = sh.s, b = sh.b, isz = sh.i, h = sh.h, dirs = sh.dirs, g = kind.gates;
     int layout = sh.layout;
     double[] y = new double[s * dirs * b * h];

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import io.github.seqkernels.cuda.Cublas;
 import io.github.seqkernels.cuda.CudaDriver;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,5 +84,10 @@ class BackendOptionCliTest {
     assertTrue(r.out().contains("cuda     not available: " + CudaDriver.LIBRARY), r.out());
     assertTrue(r.out().contains("auto     -> cpu"), r.out());
     assertTrue(r.out().contains("recurrent/lstm_gates_f32"), r.out());
+    // Whether a GPU here would use cuBLAS, and why not.
+    assertTrue(
+        r.out().contains("cuda     cuBLAS: " + (Cublas.probe().available() ? "" : "not usable"))
+            && r.out().contains(Cublas.probe().reason()),
+        r.out());
   }
 }
