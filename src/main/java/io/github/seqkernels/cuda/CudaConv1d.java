@@ -36,7 +36,7 @@ final class CudaConv1d implements Conv1dOp {
     if (batch == 0 || oc == 0) return;
     String what =
         "conv1d x" + Arrays.toString(x.shape()) + " w" + Arrays.toString(w.shape()) + " " + o;
-    try (Staging st = new Staging(be.launcher(), be.pool());
+    try (Staging st = new Staging(be);
         Arena arena = Arena.ofConfined()) {
       long px = st.in(x), pw = st.in(w), pb = bias == null ? 0 : st.in(bias), py = st.out(y);
       MemorySegment g = arena.allocate(ARGS_BYTES, 8);

@@ -35,7 +35,7 @@ final class CudaElementwise implements ElementwiseOp {
     requireRank("x", x);
     if (x.numel() == 0) return;
     String what = "elementwise " + f + " x" + Arrays.toString(x.shape());
-    try (Staging st = new Staging(be.launcher(), be.pool())) {
+    try (Staging st = new Staging(be)) {
       long px = st.in(x), py = st.out(y);
       launch(
           be.launcher(),
@@ -59,7 +59,7 @@ final class CudaElementwise implements ElementwiseOp {
     requireRank("a", a);
     if (a.numel() == 0) return;
     String what = "add a" + Arrays.toString(a.shape()) + " b" + Arrays.toString(b.shape());
-    try (Staging st = new Staging(be.launcher(), be.pool())) {
+    try (Staging st = new Staging(be)) {
       long pa = st.in(a), pb = st.in(b), py = st.out(y);
       launch(
           be.launcher(),
@@ -112,6 +112,22 @@ final class CudaElementwise implements ElementwiseOp {
         shape,
         f,
         what);
+  }
+
+  /** {@code y = x} between device views of one shape, any strides (rank <= MAX_RANK). */
+  static void copy(KernelLauncher l, long px, long[] xs, long py, long[] ys, long[] shape) {
+    launch(
+        l,
+        "activation_f32",
+        px,
+        xs,
+        0,
+        null,
+        py,
+        ys,
+        shape,
+        null,
+        "copy " + Arrays.toString(shape));
   }
 
   private static void launch(

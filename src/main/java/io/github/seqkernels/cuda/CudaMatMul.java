@@ -48,7 +48,7 @@ final class CudaMatMul implements MatMulOp {
       split = d;
     }
 
-    try (Staging st = new Staging(be.launcher(), be.pool())) {
+    try (Staging st = new Staging(be)) {
       long pa = st.in(a), pb = st.in(b), py = st.out(y);
       for (long e = 0; e < g.batches / inner; e++) {
         long oa = g.batchOffset(e, split, g.aSt), ob = g.batchOffset(e, split, g.bSt);

@@ -244,7 +244,7 @@ public final class RecurrentShape {
       shape[k + 1] = t.size(k);
       strides[k + 1] = t.stride(k);
     }
-    return Tensor.view(t.segment(), t.offset(), shape, strides);
+    return t.asStrided(shape, strides, t.offset());
   }
 
   private static void requireShape(String name, Tensor t, long[] shape, String layout) {
