@@ -13,6 +13,19 @@ package io.github.seqkernels;
  *
  * <p>Operators of one backend may be called from several threads; each operator runs one call at a
  * time (a call already uses every thread of the backend). Close the backend to stop its threads.
+ *
+ * <p>Memory: every operator takes host tensors. A backend with device memory (cuda, {@link
+ * #usesDeviceMemory()}) also takes its own device tensors, made by {@link #allocate} and {@link
+ * #upload}, and reads and writes them in place, so a model whose weights and intermediates live
+ * there copies only its inputs and outputs; a host tensor is copied in and out on every call. On
+ * the CPU these methods give host tensors, so code written with them runs unchanged on both:
+ *
+ * <pre>{@code
+ * try (Tensor x = be.upload(input); Tensor y = be.allocate(n, e)) {   // device memory on cuda
+ *   be.layerNorm().forward(x, scale, bias, 1e-5f, y);
+ *   float[] out = be.download(y).toArray();                          // (close what download gives)
+ * }
+ * }</pre>
  */
 public interface Backend extends AutoCloseable {
   /** "cpu" or "cuda" (the emulator included). */
@@ -66,6 +79,65 @@ public interface Backend extends AutoCloseable {
 
   /** Conv1d with stride, padding, dilation and groups. */
   Conv1dOp conv1d();
+
+  /**
+   * True when the operators work in device memory of their own (cuda): tensors kept there with
+   * {@link #allocate} and {@link #upload} skip the per-call copies. False for the CPU, whose memory
+   * is the host's.
+   */
+  default boolean usesDeviceMemory() {
+    return false;
+  }
+
+  /**
+   * A new zero-filled contiguous tensor in this backend's memory (device memory on cuda, host
+   * memory on the CPU), owned by the caller: {@link Tensor#close()} gives it back (to the backend's
+   * pool).
+   */
+  default Tensor allocate(long... shape) {
+    return Tensor.allocate(shape);
+  }
+
+  /**
+   * A new contiguous tensor in this backend's memory holding a copy of {@code src} (a host tensor
+   * or one of this backend's; any strides), owned by the caller.
+   */
+  default Tensor upload(Tensor src) {
+    if (src == null) throw new IllegalArgumentException("src: must not be null");
+    Tensor t = allocate(src.shape());
+    try {
+      copy(src, t);
+    } catch (RuntimeException e) {
+      t.close();
+      throw e;
+    }
+    return t;
+  }
+
+  /**
+   * A new contiguous host tensor ({@link Tensor#allocate(long...)}) holding a copy of {@code src},
+   * owned by the caller. Waits for the operators that write src.
+   */
+  default Tensor download(Tensor src) {
+    if (src == null) throw new IllegalArgumentException("src: must not be null");
+    Tensor t = Tensor.allocate(src.shape());
+    try {
+      copy(src, t);
+    } catch (RuntimeException e) {
+      t.close();
+      throw e;
+    }
+    return t;
+  }
+
+  /**
+   * Copies {@code src} into {@code dst} of the same shape, any strides; each is a host tensor or
+   * one of this backend's device tensors (host to device, device to host, device to device, host to
+   * host). A copy to the host waits for the operators that write src.
+   */
+  default void copy(Tensor src, Tensor dst) {
+    Backends.copyOnHost(name(), src, dst);
+  }
 
   @Override
   void close();

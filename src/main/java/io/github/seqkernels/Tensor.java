@@ -20,22 +20,65 @@ import java.util.Arrays;
  * {@link #close()} frees it (views of it must not be used afterwards). {@link #allocate(Arena,
  * long...)} ties the memory to the caller's arena instead, and {@code close()} then does nothing.
  * Operators run on several threads, so memory from a confined arena is refused by them.
+ *
+ * <p>Device residency: a tensor made by {@link Backend#allocate} or {@link Backend#upload} on a
+ * backend with device memory (cuda) lives in that memory ({@link #isHost()} false, {@link
+ * #device()} the block), so a model's layers pass it from operator to operator without a round trip
+ * through the host. Shapes, strides and views ({@link #permute}, {@link #reshape}, {@link
+ * #asStrided}) work on it as on a host tensor and stay on the device; the accessors that read or
+ * write elements on the host ({@link #segment()}, {@link #get}, {@link #set}, {@link #toArray()},
+ * {@link #copyFrom}) throw IllegalStateException naming the rule instead (a device address read by
+ * the CPU would crash the JVM on a GPU). {@link Backend#download} brings one back.
  */
 public final class Tensor implements AutoCloseable {
   static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
+  // Exactly one of segment (host) and device is set; the host accessors test device, a final
+  // field, so the host path costs one predictable branch.
   private final MemorySegment segment;
+  private final DeviceMemory device;
   private final long offset;
   private final long[] shape;
   private final long[] strides;
   private final Arena owned;
+  private final boolean ownsDevice;
 
   private Tensor(MemorySegment segment, long offset, long[] shape, long[] strides, Arena owned) {
     this.segment = segment;
+    this.device = null;
     this.offset = offset;
     this.shape = shape;
     this.strides = strides;
     this.owned = owned;
+    this.ownsDevice = false;
+  }
+
+  private Tensor(DeviceMemory device, long offset, long[] shape, long[] strides, boolean owns) {
+    this.segment = null;
+    this.device = device;
+    this.offset = offset;
+    this.shape = shape;
+    this.strides = strides;
+    this.owned = null;
+    this.ownsDevice = owns;
+  }
+
+  /** A view with this tensor's memory (host or device) and another geometry; owns nothing. */
+  private Tensor withGeometry(long offset, long[] shape, long[] strides) {
+    return device == null
+        ? new Tensor(segment, offset, shape, strides, null)
+        : new Tensor(device, offset, shape, strides, false);
+  }
+
+  /**
+   * A contiguous tensor over a backend's device memory that owns it: {@link #close()} closes {@code
+   * memory}. For backends ({@link Backend#allocate}); the memory must hold the elements.
+   */
+  public static Tensor onDevice(DeviceMemory memory, long... shape) {
+    if (memory == null) throw new IllegalArgumentException("memory: must not be null");
+    long[] s = checkShape("shape", shape);
+    requireSize("memory", memory.byteSize() / Float.BYTES, s);
+    return new Tensor(memory, 0, s, contiguousStrides(s), true);
   }
 
   /** A new zero-filled contiguous tensor that owns its memory until {@link #close()}. */
@@ -102,6 +145,30 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException(
           "strides: rank must equal shape rank " + s.length + ", got " + strides.length);
     }
+    checkBounds(segment.byteSize() / Float.BYTES, "segment", offset, s, strides);
+    return new Tensor(segment, offset, s, strides.clone(), null);
+  }
+
+  /**
+   * A view of the memory this tensor views (host or device) with explicit shape, strides (in
+   * elements, 0 to broadcast, negative to walk backwards) and element offset from the start of that
+   * memory, as {@link #offset()} counts it; PyTorch's {@code as_strided}. Every element it
+   * addresses must lie inside the memory. The view owns nothing and stays where this tensor is.
+   */
+  public Tensor asStrided(long[] shape, long[] strides, long offset) {
+    long[] s = checkShape("shape", shape);
+    if (strides.length != s.length) {
+      throw new IllegalArgumentException(
+          "strides: rank must equal shape rank " + s.length + ", got " + strides.length);
+    }
+    long capacity =
+        device == null ? segment.byteSize() / Float.BYTES : device.byteSize() / Float.BYTES;
+    checkBounds(capacity, device == null ? "segment" : "device block", offset, s, strides);
+    return withGeometry(offset, s, strides.clone());
+  }
+
+  private static void checkBounds(
+      long capacity, String what, long offset, long[] s, long[] strides) {
     long lo = offset, hi = offset;
     for (int d = 0; d < s.length; d++) {
       if (s[d] == 0) {
@@ -112,18 +179,18 @@ public final class Tensor implements AutoCloseable {
       if (span < 0) lo += span;
       else hi += span;
     }
-    long capacity = segment.byteSize() / Float.BYTES;
     if (numel(s) > 0 && (lo < 0 || hi >= capacity)) {
       throw new IllegalArgumentException(
           "strides: view addresses elements "
               + lo
               + ".."
               + hi
-              + " outside the segment's "
+              + " outside the "
+              + what
+              + "'s "
               + capacity
               + " floats");
     }
-    return new Tensor(segment, offset, s, strides.clone(), null);
   }
 
   /** A view with dimensions reordered: result dim i is this tensor's dim {@code order[i]}. */
@@ -147,7 +214,7 @@ public final class Tensor implements AutoCloseable {
       ns[i] = shape[d];
       nt[i] = strides[d];
     }
-    return new Tensor(segment, offset, ns, nt, null);
+    return withGeometry(offset, ns, nt);
   }
 
   /** A contiguous view of the same elements with another shape; this tensor must be contiguous. */
@@ -161,7 +228,7 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException(
           "shape: " + Arrays.toString(s) + " has " + numel(s) + " elements, tensor has " + numel());
     }
-    return new Tensor(segment, offset, s, contiguousStrides(s), null);
+    return withGeometry(offset, s, contiguousStrides(s));
   }
 
   public int rank() {
@@ -189,8 +256,37 @@ public final class Tensor implements AutoCloseable {
     return offset;
   }
 
+  /** The host memory; IllegalStateException for a device tensor (see {@link #isHost()}). */
   public MemorySegment segment() {
+    if (device != null) throw hostOnly();
     return segment;
+  }
+
+  /** True when the elements are in host memory; false for a backend's device memory. */
+  public boolean isHost() {
+    return device == null;
+  }
+
+  /** The device memory that holds the elements, or null for a host tensor. */
+  public DeviceMemory device() {
+    return device;
+  }
+
+  /** True when both tensors view the same host segment or the same device block. */
+  public boolean sameMemory(Tensor other) {
+    return device == null
+        ? other.device == null && segment.equals(other.segment)
+        : device == other.device;
+  }
+
+  private IllegalStateException hostOnly() {
+    String k = device.kind();
+    return new IllegalStateException(
+        "tensor is in "
+            + k
+            + " device memory: copy it to the host with Backend.download, or pass it to the "
+            + k
+            + " backend's operators");
   }
 
   public long numel() {
@@ -203,24 +299,29 @@ public final class Tensor implements AutoCloseable {
   }
 
   public float get(long... index) {
+    if (device != null) throw hostOnly();
     return segment.getAtIndex(F32, elementIndex(index));
   }
 
   public void set(float value, long... index) {
+    if (device != null) throw hostOnly();
     segment.setAtIndex(F32, elementIndex(index), value);
   }
 
   /** Element at a flat row-major logical index, whatever the strides. */
   public float getFlat(long flat) {
+    if (device != null) throw hostOnly();
     return segment.getAtIndex(F32, flatToElement(flat));
   }
 
   public void setFlat(long flat, float value) {
+    if (device != null) throw hostOnly();
     segment.setAtIndex(F32, flatToElement(flat), value);
   }
 
   /** A new array holding the elements in row-major logical order. */
   public float[] toArray() {
+    if (device != null) throw hostOnly();
     long n = numel();
     if (n > Integer.MAX_VALUE - 8) {
       throw new IllegalStateException("toArray: " + n + " elements do not fit a Java array");
@@ -236,23 +337,30 @@ public final class Tensor implements AutoCloseable {
 
   /** Copies {@code data} (row-major logical order) into this tensor. */
   public void copyFrom(float[] data) {
+    if (device != null) throw hostOnly();
     requireSize("data", data.length, shape);
     for (int i = 0; i < data.length; i++) setFlat(i, data[i]);
   }
 
-  /** True when {@code thread} may read and write this tensor's memory. */
+  /** True when {@code thread} may read and write this tensor's memory (never for device memory). */
   public boolean isAccessibleBy(Thread thread) {
-    return segment.isAccessibleBy(thread);
+    return device == null && segment.isAccessibleBy(thread);
   }
 
+  /** Frees memory this tensor owns (host arena, or device memory back to its backend's pool). */
   @Override
   public void close() {
     if (owned != null) owned.close();
+    else if (ownsDevice) device.close();
   }
 
   @Override
   public String toString() {
-    return "Tensor" + Arrays.toString(shape) + " strides " + Arrays.toString(strides);
+    return "Tensor"
+        + Arrays.toString(shape)
+        + " strides "
+        + Arrays.toString(strides)
+        + (device == null ? "" : " on " + device.kind());
   }
 
   private long elementIndex(long[] index) {

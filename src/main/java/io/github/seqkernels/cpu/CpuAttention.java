@@ -87,7 +87,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
   @Override
   public synchronized void forward(
       Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out, Tensor lse, Tensor weights) {
-    AttentionShape s = shape.validate(q, k, v, o, out, lse, weights, pool.anyWorker());
+    AttentionShape s = shape.validate(q, k, v, o, out, lse, weights, pool.placement());
 
     qSeg = q.segment();
     kSeg = k.segment();

@@ -63,7 +63,7 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
 
   @Override
   public synchronized void forward(Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y) {
-    LayerShape.conv1d(x, w, bias, o, y, pool.anyWorker());
+    LayerShape.conv1d(x, w, bias, o, y, pool.placement());
     long batch = x.size(0), oc = w.size(0);
     if (batch == 0 || oc == 0) return;
     this.groups = o.groups();

@@ -50,7 +50,7 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
 
   @Override
   public synchronized void apply(Tensor x, Activation f, Tensor y) {
-    LayerShape.activation(x, f, y, pool.anyWorker());
+    LayerShape.activation(x, f, y, pool.placement());
     boolean flat = dense(x) && dense(y);
     if (!flat) requireRowLength("x", x);
     start(x, null, f, y, flat);
@@ -58,7 +58,7 @@ final class CpuElementwise implements ElementwiseOp, WorkerPool.Task {
 
   @Override
   public synchronized void add(Tensor a, Tensor b, Tensor y) {
-    bStrides = LayerShape.add(a, b, y, bStrides, pool.anyWorker());
+    bStrides = LayerShape.add(a, b, y, bStrides, pool.placement());
     boolean sameShape = b.rank() == a.rank();
     for (int d = 0; sameShape && d < a.rank(); d++) sameShape = b.size(d) == a.size(d);
     boolean flat = sameShape && dense(a) && dense(b) && dense(y);

@@ -3,6 +3,7 @@ package io.github.seqkernels.cpu;
 import io.github.seqkernels.EmbeddingOp;
 import io.github.seqkernels.Tensor;
 import io.github.seqkernels.internal.LayerShape;
+import io.github.seqkernels.internal.Placement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -15,9 +16,12 @@ import java.lang.foreign.ValueLayout;
 final class CpuEmbedding implements EmbeddingOp {
   private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
+  /** Runs on the calling thread: host memory it can reach. */
+  private static final Placement HOST = Placement.host("cpu", null);
+
   @Override
   public void forward(Tensor table, int[] ids, Tensor y) {
-    LayerShape.embedding(table, ids, y);
+    LayerShape.embedding(table, ids, y, HOST);
     long e = table.size(1);
     if (e == 0) return;
     int r = y.rank();

@@ -152,7 +152,7 @@ final class CpuGemm implements GemmOp {
 
   @Override
   public synchronized void forward(Tensor a, Tensor b, Tensor c, GemmOptions o, Tensor y) {
-    GemmShape g = shape.gemm(a, b, c, o, y, pool.anyWorker());
+    GemmShape g = shape.gemm(a, b, c, o, y, pool.placement());
     opA.tensor(a, o.transA() ? 1 : 0);
     opB.tensor(b, o.transB() ? 1 : 0);
     opY.tensor(y, 0);

@@ -58,7 +58,7 @@ final class CpuLayerNorm implements LayerNormOp, WorkerPool.Task {
   @Override
   public synchronized void forward(
       Tensor x, Tensor residual, Tensor scale, Tensor bias, float epsilon, Tensor y) {
-    LayerShape.layerNorm(x, residual, scale, bias, epsilon, y, pool.anyWorker());
+    LayerShape.layerNorm(x, residual, scale, bias, epsilon, y, pool.placement());
     int e = (int) x.size(x.rank() - 1);
     long rows = e == 0 ? 0 : x.numel() / e;
     if (rows == 0) return;

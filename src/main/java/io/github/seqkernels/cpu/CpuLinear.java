@@ -29,7 +29,7 @@ final class CpuLinear implements LinearOp {
 
   @Override
   public synchronized void forward(Tensor x, Tensor w, Tensor b, Activation f, Tensor y) {
-    LayerShape.linear(x, w, b, y, pool.anyWorker());
+    LayerShape.linear(x, w, b, y, pool.placement());
     int r = x.rank();
     long n = w.size(0), k = w.size(1);
     GemmShape.requireSize("w", "rows N", n, Integer.MAX_VALUE);

@@ -53,7 +53,7 @@ final class CpuMatMul implements MatMulOp, WorkerPool.Task {
 
   @Override
   public synchronized void forward(Tensor a, Tensor b, Tensor y) {
-    sh.matmul(a, b, y, pool.anyWorker());
+    sh.matmul(a, b, y, pool.placement());
     aOff = a.offset();
     bOff = b.offset();
     yOff = y.offset();

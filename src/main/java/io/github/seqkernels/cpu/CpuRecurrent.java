@@ -97,7 +97,7 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
 
   /** The layer; {@code packed}: the weights are already packed (a cell's steps). */
   private void run(RecurrentInputs in, RecurrentOptions o, RecurrentOutputs out, boolean packed) {
-    RecurrentShape sh = shape.validate(in, o, out, pool.anyWorker());
+    RecurrentShape sh = shape.validate(in, o, out, pool.placement());
     s = sh.s;
     b = sh.b;
     bp = roundUp(Math.max(b, 1), RB);

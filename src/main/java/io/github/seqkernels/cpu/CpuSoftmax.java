@@ -39,7 +39,7 @@ final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
 
   @Override
   public synchronized void forward(Tensor x, Tensor y, SoftmaxOptions o) {
-    int ax = SoftmaxShape.validate(x, y, o, pool.anyWorker());
+    int ax = SoftmaxShape.validate(x, y, o, pool.placement());
 
     this.x = x;
     this.y = y;

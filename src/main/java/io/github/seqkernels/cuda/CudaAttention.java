@@ -25,6 +25,8 @@ final class CudaAttention implements AttentionOp {
 
   private final CudaBackend be;
   private final AttentionShape shape = new AttentionShape();
+  private int[] lastLengths;
+  private long lengthsBlock, lengthsBytes;
 
   CudaAttention(CudaBackend be) {
     this.be = be;
@@ -33,7 +35,7 @@ final class CudaAttention implements AttentionOp {
   @Override
   public synchronized void forward(
       Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out, Tensor lse, Tensor weights) {
-    AttentionShape s = shape.validate(q, k, v, o, out, lse, weights, CudaBackend.OTHER_THREAD);
+    AttentionShape s = shape.validate(q, k, v, o, out, lse, weights, be.placement());
     if ((long) s.b * s.hq * s.sq == 0) return;
     if (s.hq > 65535 || s.b > 65535) {
       AttentionShape.fail(
@@ -61,7 +63,7 @@ final class CudaAttention implements AttentionOp {
               + " bytes of shared memory per block, the device allows "
               + l.maxSharedBytes());
     }
-    try (Staging st = new Staging(l, be.pool());
+    try (Staging st = new Staging(be);
         Arena arena = Arena.ofConfined()) {
       MemorySegment a = arena.allocate(ARGS_BYTES, 8);
       a.set(ValueLayout.JAVA_LONG, 0, st.in(q));
@@ -79,10 +81,7 @@ final class CudaAttention implements AttentionOp {
       }
       int[] lengths = o.keyLengthsView();
       if (lengths != null) {
-        a.set(
-            ValueLayout.JAVA_LONG,
-            64,
-            st.bytes(MemorySegment.ofArray(lengths), (long) lengths.length * Integer.BYTES));
+        a.set(ValueLayout.JAVA_LONG, 64, deviceLengths(lengths));
       }
       strides(a, 72, q, 4);
       strides(a, 104, k, 4);
@@ -106,6 +105,31 @@ final class CudaAttention implements AttentionOp {
       l.launch(kernel, grid, new int[] {BQ, 1, 1}, shared, new KernelArgs().struct(a), what);
       st.finish();
     }
+  }
+
+  /**
+   * The key lengths on the device. A model passes the same lengths to every layer of a forward, so
+   * the last ones are kept in a block of this operator's and copied again only when they change:
+   * one small copy per batch instead of one per layer. The copy is ordered after the launches that
+   * read the old contents (same stream), so rewriting the block is safe.
+   */
+  private long deviceLengths(int[] lengths) {
+    if (lengthsBlock == 0 || !Arrays.equals(lengths, lastLengths)) {
+      long bytes = Math.max(1, (long) lengths.length * Integer.BYTES);
+      if (lengthsBlock != 0 && lengthsBytes < bytes) {
+        be.pool().release(lengthsBlock);
+        lengthsBlock = 0;
+      }
+      if (lengthsBlock == 0) {
+        lengthsBlock = be.pool().allocate(bytes);
+        lengthsBytes = bytes;
+      }
+      be.launcher()
+          .copyToDevice(
+              MemorySegment.ofArray(lengths), lengthsBlock, (long) lengths.length * Integer.BYTES);
+      lastLengths = lengths.clone();
+    }
+    return lengthsBlock;
   }
 
   private static int causal(Causal c) {

@@ -3,6 +3,7 @@ package io.github.seqkernels.cuda;
 import io.github.seqkernels.AttentionOp;
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Conv1dOp;
+import io.github.seqkernels.DeviceMemory;
 import io.github.seqkernels.ElementwiseOp;
 import io.github.seqkernels.EmbeddingOp;
 import io.github.seqkernels.GemmOp;
@@ -14,12 +15,17 @@ import io.github.seqkernels.RecurrentOp;
 import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.SoftmaxOp;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.AttentionShape;
+import io.github.seqkernels.internal.Placement;
 import io.github.seqkernels.internal.RecurrentShape;
+import java.lang.foreign.MemorySegment;
 
 /**
  * The operators on an NVIDIA GPU, or on the host emulation of the same kernels: everything goes
- * through one {@link KernelLauncher}. Host tensors are staged to device memory from a caching pool
- * and back for each call; {@link #device} makes tensors that stay on the device.
+ * through one {@link KernelLauncher}. Every operator takes host tensors, staged to device memory
+ * from a caching pool and back for each call (through pinned host blocks), and this backend's own
+ * device tensors ({@link #allocate}, {@link #upload}), which it reads and writes in place: a model
+ * whose weights and intermediates live there copies only its inputs in and its outputs out.
  *
  * <p>Every operator of {@link Backend} has a CUDA kernel here; none runs on the CPU behind the
  * caller's back. Matrix products go to cuBLAS where {@link Cublas} finds it usable on the real
@@ -28,6 +34,7 @@ import io.github.seqkernels.internal.RecurrentShape;
 public final class CudaBackend implements Backend {
   private final KernelLauncher launcher;
   private final DeviceMemoryPool pool;
+  private final PinnedPool pinned;
   private final CudaSoftmax softmax;
   private final CudaAttention attention;
   private final CudaGemm gemm;
@@ -57,6 +64,7 @@ public final class CudaBackend implements Backend {
     this.blas = engine.blas();
     this.gemmEngine = engine.description();
     this.pool = new DeviceMemoryPool(launcher);
+    this.pinned = new PinnedPool(launcher);
     this.softmax = new CudaSoftmax(this);
     this.attention = new CudaAttention(this);
     this.gemm = new CudaGemm(this);
@@ -114,9 +122,49 @@ public final class CudaBackend implements Backend {
 
   /**
    * Stands for "another thread" in the shared validation: like the CPU backend, this one refuses
-   * memory confined to the calling thread, so a tensor that works on one backend works on all.
+   * host memory confined to the calling thread, so a tensor that works on one backend works on all.
    */
   static final Thread OTHER_THREAD = new Thread(() -> {}, "seqkernels-cuda-validation");
+
+  /**
+   * The rule for the memory of every operator's tensor arguments (and of {@link #copy}): host
+   * memory that another thread may reach (staged per call), or an open block of this backend's own
+   * pool. Another backend's device memory would be an address in another context (or emulator), and
+   * a closed block may already hold another tensor, so both are refused by name.
+   */
+  private final Placement placement = this::place;
+
+  private void place(String name, Tensor t) {
+    if (t.isHost()) {
+      AttentionShape.requireAccessible(name, t, OTHER_THREAD);
+      return;
+    }
+    DeviceMemory m = t.device();
+    if (!(m instanceof CudaMemory c) || !c.from(pool)) {
+      AttentionShape.fail(
+          name
+              + ": must be a host tensor or device memory of this cuda backend, got "
+              + m.kind()
+              + " device memory of another backend ("
+              + m
+              + ")");
+    }
+    if (m.isClosed()) {
+      AttentionShape.fail(
+          name
+              + ": device memory must be open, got a closed block (the tensor that owned it was"
+              + " closed and gave it back to the pool)");
+    }
+  }
+
+  Placement placement() {
+    return placement;
+  }
+
+  /** The device address of t's element 0 (t: this backend's device tensor, already placed). */
+  static long address(Tensor t) {
+    return t.device().address() + t.offset() * Float.BYTES;
+  }
 
   /** The launcher every kernel goes through (the driver's, or the emulator's). */
   public KernelLauncher launcher() {
@@ -141,9 +189,143 @@ public final class CudaBackend implements Backend {
     return gemmEngine;
   }
 
-  /** A new device tensor from this backend's pool; contents undefined until written. */
-  public DeviceTensor device(long... shape) {
-    return new DeviceTensor(pool, launcher, shape);
+  PinnedPool pinned() {
+    return pinned;
+  }
+
+  @Override
+  public boolean usesDeviceMemory() {
+    return true;
+  }
+
+  /**
+   * A zero-filled contiguous tensor in device memory from this backend's caching pool; closing it
+   * gives the block back to the pool (not to the driver), so the next allocation of that size class
+   * reuses it.
+   */
+  @Override
+  public Tensor allocate(long... shape) {
+    Tensor t = scratch(shape);
+    launcher.zero(address(t), t.numel() * Float.BYTES);
+    return t;
+  }
+
+  /** Like {@link #allocate}, contents undefined: for buffers an operator writes in full. */
+  Tensor scratch(long... shape) {
+    if (shape == null) throw new IllegalArgumentException("shape: must not be null");
+    long n = 1;
+    for (int d = 0; d < shape.length; d++) {
+      if (shape[d] < 0) {
+        throw new IllegalArgumentException(
+            "shape: sizes must be >= 0, got " + shape[d] + " at dim " + d);
+      }
+      n = Math.multiplyExact(n, shape[d]);
+    }
+    CudaMemory m = new CudaMemory(pool, Math.multiplyExact(n, Float.BYTES));
+    return Tensor.onDevice(m, shape);
+  }
+
+  /**
+   * Copies between host tensors and this backend's device tensors in any direction, any strides.
+   * Dense layouts move as one copy; a strided device side goes through a contiguous device block
+   * and the elementwise copy kernel (activation_f32 with no activation), a strided host side
+   * through a contiguous host array, so each direction is still one host-device copy.
+   */
+  @Override
+  public void copy(Tensor src, Tensor dst) {
+    AttentionShape.requireNonNull("src", src);
+    AttentionShape.requireNonNull("dst", dst);
+    AttentionShape.requireSameShape("dst", dst, src);
+    placement.require("src", src);
+    placement.require("dst", dst);
+    if (src.isHost() && dst.isHost()) {
+      Backend.super.copy(src, dst);
+      return;
+    }
+    long n = src.numel(), bytes = n * Float.BYTES;
+    if (n == 0) return;
+    if (!src.isHost() && !dst.isHost()) {
+      if (src.isContiguous() && dst.isContiguous()) {
+        launcher.copyOnDevice(address(src), address(dst), bytes);
+      } else {
+        strided(address(src), src.strides(), address(dst), dst.strides(), src.shape());
+      }
+      return;
+    }
+    if (src.isHost()) {
+      MemorySegment from =
+          src.isContiguous()
+              ? src.segment().asSlice(src.offset() * Float.BYTES, bytes)
+              : MemorySegment.ofArray(src.toArray());
+      if (dst.isContiguous()) {
+        launcher.copyToDevice(from, address(dst), bytes);
+      } else {
+        try (Tensor tmp = scratch(dst.shape())) {
+          launcher.copyToDevice(from, address(tmp), bytes);
+          strided(address(tmp), tmp.strides(), address(dst), dst.strides(), dst.shape());
+        }
+      }
+      return;
+    }
+    Tensor tmp = src.isContiguous() ? null : scratch(src.shape());
+    try {
+      long from = address(src);
+      if (tmp != null) {
+        strided(from, src.strides(), address(tmp), tmp.strides(), src.shape());
+        from = address(tmp);
+      }
+      if (dst.isContiguous()) {
+        launcher.copyToHost(from, dst.segment().asSlice(dst.offset() * Float.BYTES, bytes), bytes);
+      } else {
+        if (n > Integer.MAX_VALUE - 8) {
+          AttentionShape.fail("dst: " + n + " strided elements exceed a Java array");
+        }
+        float[] a = new float[(int) n];
+        launcher.copyToHost(from, MemorySegment.ofArray(a), bytes);
+        dst.copyFrom(a);
+      }
+    } finally {
+      if (tmp != null) tmp.close();
+    }
+  }
+
+  /**
+   * y = x elementwise between device strided views of one shape. Dims of size 1 are dropped and
+   * neighbours that step together in both views are merged first, so only layouts that really need
+   * more than the kernel's 8 dims are refused.
+   */
+  private void strided(long px, long[] xs, long py, long[] ys, long[] shape) {
+    int r = 0;
+    long[] sh = new long[shape.length], a = new long[shape.length], b = new long[shape.length];
+    for (int d = 0; d < shape.length; d++) {
+      if (shape[d] == 1) continue;
+      if (r > 0 && a[r - 1] == xs[d] * shape[d] && b[r - 1] == ys[d] * shape[d]) {
+        sh[r - 1] *= shape[d];
+        a[r - 1] = xs[d];
+        b[r - 1] = ys[d];
+        continue;
+      }
+      sh[r] = shape[d];
+      a[r] = xs[d];
+      b[r] = ys[d];
+      r++;
+    }
+    if (r > CudaElementwise.MAX_RANK) {
+      AttentionShape.fail(
+          "dst: a strided device copy takes at most "
+              + CudaElementwise.MAX_RANK
+              + " dims after merging, got "
+              + r
+              + " for shape "
+              + java.util.Arrays.toString(shape));
+    }
+    CudaElementwise.copy(
+        launcher,
+        px,
+        java.util.Arrays.copyOf(a, r),
+        py,
+        java.util.Arrays.copyOf(b, r),
+        java.util.Arrays.copyOf(sh, r));
   }
 
   @Override
@@ -235,6 +417,7 @@ public final class CudaBackend implements Backend {
   public void close() {
     if (blas != null) blas.close();
     pool.close();
+    pinned.close();
     launcher.close();
   }
 }

@@ -30,13 +30,13 @@ final class CudaConv1d implements Conv1dOp {
 
   @Override
   public synchronized void forward(Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y) {
-    LayerShape.conv1d(x, w, bias, o, y, CudaBackend.OTHER_THREAD);
+    LayerShape.conv1d(x, w, bias, o, y, be.placement());
     long batch = x.size(0), oc = w.size(0);
     int lout = (int) o.outputLength(x.size(2), w.size(2));
     if (batch == 0 || oc == 0) return;
     String what =
         "conv1d x" + Arrays.toString(x.shape()) + " w" + Arrays.toString(w.shape()) + " " + o;
-    try (Staging st = new Staging(be.launcher(), be.pool());
+    try (Staging st = new Staging(be);
         Arena arena = Arena.ofConfined()) {
       long px = st.in(x), pw = st.in(w), pb = bias == null ? 0 : st.in(bias), py = st.out(y);
       MemorySegment g = arena.allocate(ARGS_BYTES, 8);

@@ -31,11 +31,11 @@ final class CudaElementwise implements ElementwiseOp {
 
   @Override
   public synchronized void apply(Tensor x, Activation f, Tensor y) {
-    LayerShape.activation(x, f, y, CudaBackend.OTHER_THREAD);
+    LayerShape.activation(x, f, y, be.placement());
     requireRank("x", x);
     if (x.numel() == 0) return;
     String what = "elementwise " + f + " x" + Arrays.toString(x.shape());
-    try (Staging st = new Staging(be.launcher(), be.pool())) {
+    try (Staging st = new Staging(be)) {
       long px = st.in(x), py = st.out(y);
       launch(
           be.launcher(),
@@ -55,11 +55,11 @@ final class CudaElementwise implements ElementwiseOp {
 
   @Override
   public synchronized void add(Tensor a, Tensor b, Tensor y) {
-    long[] bStrides = LayerShape.add(a, b, y, null, CudaBackend.OTHER_THREAD);
+    long[] bStrides = LayerShape.add(a, b, y, null, be.placement());
     requireRank("a", a);
     if (a.numel() == 0) return;
     String what = "add a" + Arrays.toString(a.shape()) + " b" + Arrays.toString(b.shape());
-    try (Staging st = new Staging(be.launcher(), be.pool())) {
+    try (Staging st = new Staging(be)) {
       long pa = st.in(a), pb = st.in(b), py = st.out(y);
       launch(
           be.launcher(),
@@ -112,6 +112,22 @@ final class CudaElementwise implements ElementwiseOp {
         shape,
         f,
         what);
+  }
+
+  /** {@code y = x} between device views of one shape, any strides (rank <= MAX_RANK). */
+  static void copy(KernelLauncher l, long px, long[] xs, long py, long[] ys, long[] shape) {
+    launch(
+        l,
+        "activation_f32",
+        px,
+        xs,
+        0,
+        null,
+        py,
+        ys,
+        shape,
+        null,
+        "copy " + Arrays.toString(shape));
   }
 
   private static void launch(

@@ -37,7 +37,7 @@ final class CudaGemm implements GemmOp {
 
   @Override
   public synchronized void forward(Tensor a, Tensor b, Tensor c, GemmOptions o, Tensor y) {
-    GemmShape g = shape.gemm(a, b, c, o, y, CudaBackend.OTHER_THREAD);
+    GemmShape g = shape.gemm(a, b, c, o, y, be.placement());
     if (g.m == 0 || g.n == 0) return;
 
     String what =
@@ -48,7 +48,7 @@ final class CudaGemm implements GemmOp {
             + (c == null ? "" : " c" + Arrays.toString(c.shape()))
             + " "
             + o;
-    try (Staging st = new Staging(be.launcher(), be.pool())) {
+    try (Staging st = new Staging(be)) {
       long pa = st.in(a), pb = st.in(b), pc = c == null ? 0 : st.in(c), py = st.out(y);
       run(
           be, what, pa, g.aRs, g.aCs, pb, g.bRs, g.bCs, pc, g.cRs, g.cCs, py, g.yRs, g.yCs, g.m,

@@ -26,25 +26,22 @@ final class CudaLayers {
     @Override
     public synchronized void forward(
         Tensor x, Tensor residual, Tensor scale, Tensor bias, float epsilon, Tensor y) {
-      LayerShape.layerNorm(x, residual, scale, bias, epsilon, y, CudaBackend.OTHER_THREAD);
+      LayerShape.layerNorm(x, residual, scale, bias, epsilon, y, be.placement());
       long e = x.size(x.rank() - 1);
       if (e > Integer.MAX_VALUE) AttentionShape.fail("x: last dim " + e + " exceeds 2^31-1");
       long rows = e == 0 ? 0 : x.numel() / e;
       if (rows == 0) return;
       if (rows > Integer.MAX_VALUE) AttentionShape.fail("x: " + rows + " rows exceed 2^31-1");
       String what = "layerNorm x" + Arrays.toString(x.shape());
-      try (DeviceTensor dx = be.device(x.shape()).upload(x);
-          DeviceTensor dr = residual == null ? null : be.device(x.shape()).upload(residual);
-          DeviceTensor ds = be.device(e).upload(scale);
-          DeviceTensor db = bias == null ? null : be.device(e).upload(bias)) {
+      try (Staging st = new Staging(be)) {
         KernelLauncher l = be.launcher();
         KernelArgs a =
             new KernelArgs()
-                .ptr(dx.pointer())
-                .ptr(dr == null ? 0 : dr.pointer())
-                .ptr(ds.pointer())
-                .ptr(db == null ? 0 : db.pointer())
-                .ptr(dx.pointer())
+                .ptr(st.contiguousIn(x))
+                .ptr(residual == null ? 0 : st.contiguousIn(residual))
+                .ptr(st.contiguousIn(scale))
+                .ptr(bias == null ? 0 : st.contiguousIn(bias))
+                .ptr(st.contiguousOut(y))
                 .i32((int) e)
                 .f32(epsilon);
         int threads = (int) Math.min(256, (e + 31) / 32 * 32);
@@ -55,8 +52,7 @@ final class CudaLayers {
             0,
             a,
             what);
-        l.synchronize();
-        dx.download(y);
+        st.finish();
       }
     }
   }
@@ -70,16 +66,15 @@ final class CudaLayers {
 
     @Override
     public synchronized void forward(Tensor table, int[] ids, Tensor y) {
-      LayerShape.embedding(table, ids, y);
+      LayerShape.embedding(table, ids, y, be.placement());
       long v = table.size(0), e = table.size(1);
       if (ids.length == 0 || e == 0) return;
       String what = "embedding table" + Arrays.toString(table.shape()) + " ids " + ids.length;
-      try (DeviceTensor dt = be.device(v, e).upload(table);
-          DeviceTensor dy = be.device(y.shape());
-          Staging st = new Staging(be.launcher(), be.pool())) {
+      try (Staging st = new Staging(be)) {
         long pIds = st.bytes(MemorySegment.ofArray(ids), (long) ids.length * Integer.BYTES);
+        long pt = st.contiguousIn(table), py = st.contiguousOut(y);
         KernelLauncher l = be.launcher();
-        KernelArgs a = new KernelArgs().ptr(dt.pointer()).ptr(pIds).ptr(dy.pointer()).i32((int) e);
+        KernelArgs a = new KernelArgs().ptr(pt).ptr(pIds).ptr(py).i32((int) e);
         l.launch(
             l.function("layers", "embedding_f32"),
             new int[] {ids.length, 1, 1},
@@ -87,8 +82,7 @@ final class CudaLayers {
             0,
             a,
             what);
-        l.synchronize();
-        dy.download(y);
+        st.finish();
       }
     }
   }

@@ -11,8 +11,9 @@ import java.util.Arrays;
  * nn.Linear on the CUDA backend: one product ({@link CudaGemm#run}) over x's leading dims folded
  * into rows, op(B) = wᵀ read through w's strides, the bias as C broadcast along the rows, and the
  * activation applied in gemm_f32's write-back (on cuBLAS: bias copied in first, activation after).
- * x and y travel as contiguous {@code [rows, K]} and {@code [rows, N]} device copies. Validation is
- * the shared {@link LayerShape#linear}.
+ * x and y are read and written as contiguous {@code [rows, K]} and {@code [rows, N]}: in place for
+ * dense device tensors, else through a dense device copy. Validation is the shared {@link
+ * LayerShape#linear}.
  */
 final class CudaLinear implements LinearOp {
   private final CudaBackend be;
@@ -23,7 +24,7 @@ final class CudaLinear implements LinearOp {
 
   @Override
   public synchronized void forward(Tensor x, Tensor w, Tensor b, Activation f, Tensor y) {
-    LayerShape.linear(x, w, b, y, CudaBackend.OTHER_THREAD);
+    LayerShape.linear(x, w, b, y, be.placement());
     long n = w.size(0), k = w.size(1);
     GemmShape.requireSize("w", "rows N", n, Integer.MAX_VALUE);
     GemmShape.requireSize("w", "inner dim K", k, GemmShape.MAX_K);
@@ -36,15 +37,14 @@ final class CudaLinear implements LinearOp {
             + " w"
             + Arrays.toString(w.shape())
             + (f == null ? "" : " " + f);
-    try (DeviceTensor dx = be.device(x.shape());
-        DeviceTensor dy = be.device(y.shape());
-        Staging st = new Staging(be.launcher(), be.pool())) {
-      if (k > 0) dx.upload(x); // contiguous: [rows, K]
+    try (Staging st = new Staging(be)) {
+      // x and y as dense [rows, K] and [rows, N]: in place when they are dense device tensors.
+      long px = k > 0 ? st.contiguousIn(x) : 0, py = st.contiguousOut(y);
       long pw = st.in(w), pb = b == null ? 0 : st.in(b);
       CudaGemm.run(
           be,
           what,
-          dx.pointer(),
+          px,
           k,
           1,
           pw,
@@ -53,7 +53,7 @@ final class CudaLinear implements LinearOp {
           pb,
           0,
           b == null ? 0 : b.stride(0),
-          dy.pointer(),
+          py,
           n,
           1,
           (int) rows,
@@ -62,8 +62,7 @@ final class CudaLinear implements LinearOp {
           1f,
           1f,
           f);
-      be.launcher().synchronize();
-      dy.download(y);
+      st.finish();
     }
   }
 }

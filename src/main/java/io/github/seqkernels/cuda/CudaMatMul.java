@@ -25,7 +25,7 @@ final class CudaMatMul implements MatMulOp {
 
   @Override
   public synchronized void forward(Tensor a, Tensor b, Tensor y) {
-    GemmShape g = shape.matmul(a, b, y, CudaBackend.OTHER_THREAD);
+    GemmShape g = shape.matmul(a, b, y, be.placement());
     if (g.batches == 0 || g.m == 0 || g.n == 0) return;
     String what = "matmul a" + Arrays.toString(a.shape()) + " b" + Arrays.toString(b.shape());
 
@@ -48,7 +48,7 @@ final class CudaMatMul implements MatMulOp {
       split = d;
     }
 
-    try (Staging st = new Staging(be.launcher(), be.pool())) {
+    try (Staging st = new Staging(be)) {
       long pa = st.in(a), pb = st.in(b), py = st.out(y);
       for (long e = 0; e < g.batches / inner; e++) {
         long oa = g.batchOffset(e, split, g.aSt), ob = g.batchOffset(e, split, g.bSt);

@@ -48,7 +48,7 @@ final class CudaRecurrent implements RecurrentOp {
 
   @Override
   public synchronized void forward(RecurrentInputs in, RecurrentOptions o, RecurrentOutputs out) {
-    RecurrentShape sh = shape.validate(in, o, out, CudaBackend.OTHER_THREAD);
+    RecurrentShape sh = shape.validate(in, o, out, be.placement());
     int s = sh.s, b = sh.b, isz = sh.i, h = sh.h, g = kind.gates, gh = g * h;
     if (b == 0) return;
     GemmShape.requireSize("X", "S·B", (long) s * b, 65535L * 64);
@@ -64,16 +64,11 @@ final class CudaRecurrent implements RecurrentOp {
     KernelLauncher l = be.launcher();
     // x as a contiguous [S, B, I] copy whatever the layout: its rows are the GEMM's rows.
     Tensor xSbi = sh.layout == 0 ? x : x.permute(1, 0, 2);
-    try (Staging st = new Staging(l, be.pool());
-        DeviceTensor dx = be.device(s, b, isz);
-        DeviceTensor xw = be.device((long) s * b, gh);
-        DeviceTensor hr = be.device(b, gh);
-        DeviceTensor hs = be.device(b, h);
-        DeviceTensor cs = be.device(b, h);
-        DeviceTensor rh = be.device(b, h);
-        DeviceTensor hh = be.device(b, h);
+    try (Staging st = new Staging(be);
         Arena arena = Arena.ofConfined()) {
-      if (xSbi.numel() > 0) dx.upload(xSbi);
+      Tensor xw = st.temp((long) s * b, gh), hr = st.temp(b, gh), hs = st.temp(b, h);
+      Tensor cs = st.temp(b, h), rh = st.temp(b, h), hh = st.temp(b, h);
+      long px = xSbi.numel() > 0 ? st.contiguousIn(xSbi) : 0;
       long pw = st.in(w), pr = st.in(r);
       long pb = bias == null ? 0 : st.in(bias), pp = p == null ? 0 : st.in(p);
       long py = out.y() == null ? 0 : st.out(out.y());
@@ -114,7 +109,7 @@ final class CudaRecurrent implements RecurrentOp {
           CudaGemm.run(
               be,
               what,
-              dx.pointer(),
+              px,
               isz,
               1,
               wd,
@@ -123,7 +118,7 @@ final class CudaRecurrent implements RecurrentOp {
               wb,
               0,
               bs1,
-              xw.pointer(),
+              address(xw),
               gh,
               1,
               s * b,
@@ -140,7 +135,7 @@ final class CudaRecurrent implements RecurrentOp {
           CudaGemm.run(
               be,
               what,
-              hs.pointer(),
+              address(hs),
               h,
               1,
               rd,
@@ -149,7 +144,7 @@ final class CudaRecurrent implements RecurrentOp {
               rb,
               0,
               bs1,
-              hr.pointer(),
+              address(hr),
               gh,
               1,
               b,
@@ -158,8 +153,8 @@ final class CudaRecurrent implements RecurrentOp {
               1f,
               1f,
               null);
-          args.set(ValueLayout.JAVA_LONG, 0, xw.pointer() + 4L * t * b * gh);
-          args.set(ValueLayout.JAVA_LONG, 8, hr.pointer());
+          args.set(ValueLayout.JAVA_LONG, 0, address(xw) + 4L * t * b * gh);
+          args.set(ValueLayout.JAVA_LONG, 8, address(hr));
           args.set(ValueLayout.JAVA_LONG, 56, py == 0 ? 0 : py + 4 * (t * ySt[0] + d * ySt[1]));
           args.set(ValueLayout.JAVA_INT, 104, t);
           if (twoPhase) {
@@ -168,7 +163,7 @@ final class CudaRecurrent implements RecurrentOp {
             CudaGemm.run(
                 be,
                 what,
-                rh.pointer(),
+                address(rh),
                 h,
                 1,
                 rd + 4L * 2 * h * r.stride(1),
@@ -177,7 +172,7 @@ final class CudaRecurrent implements RecurrentOp {
                 rb == 0 ? 0 : rb + 4L * 2 * h * bs1,
                 0,
                 bs1,
-                hh.pointer(),
+                address(hh),
                 h,
                 1,
                 b,
@@ -189,7 +184,6 @@ final class CudaRecurrent implements RecurrentOp {
           }
           l.launch(gates, grid, block, 0, new KernelArgs().struct(args), what);
         }
-        l.synchronize();
         storeState(out.yH(), sh.layout, d, hs);
         if (kind == Kind.LSTM) storeState(out.yC(), sh.layout, d, cs);
       }
@@ -205,17 +199,17 @@ final class CudaRecurrent implements RecurrentOp {
       int d,
       Tensor p,
       long pp,
-      DeviceTensor hs,
-      DeviceTensor cs,
-      DeviceTensor rh,
-      DeviceTensor hh,
+      Tensor hs,
+      Tensor cs,
+      Tensor rh,
+      Tensor hh,
       boolean twoPhase,
       long pLens,
       long[] ySt) {
-    a.set(ValueLayout.JAVA_LONG, 16, twoPhase ? hh.pointer() : 0);
-    a.set(ValueLayout.JAVA_LONG, 24, hs.pointer());
-    a.set(ValueLayout.JAVA_LONG, 32, cs.pointer());
-    a.set(ValueLayout.JAVA_LONG, 40, rh.pointer());
+    a.set(ValueLayout.JAVA_LONG, 16, twoPhase ? address(hh) : 0);
+    a.set(ValueLayout.JAVA_LONG, 24, address(hs));
+    a.set(ValueLayout.JAVA_LONG, 32, address(cs));
+    a.set(ValueLayout.JAVA_LONG, 40, address(rh));
     a.set(ValueLayout.JAVA_LONG, 48, p == null ? 0 : pp + 4 * d * p.stride(0));
     a.set(ValueLayout.JAVA_LONG, 64, pLens);
     a.set(ValueLayout.JAVA_LONG, 72, p == null ? 0 : p.stride(1));
@@ -240,23 +234,26 @@ final class CudaRecurrent implements RecurrentOp {
   /** Direction d's [B, H] slice of a state tensor ([dirs, B, H], layout 1: [B, dirs, H]). */
   private static Tensor slice(Tensor t, int layout, int d) {
     int dd = layout == 0 ? 0 : 1, bd = 1 - dd;
-    return Tensor.view(
-        t.segment(),
-        t.offset() + d * t.stride(dd),
+    return t.asStrided(
         new long[] {t.size(bd), t.size(2)},
-        new long[] {t.stride(bd), t.stride(2)});
+        new long[] {t.stride(bd), t.stride(2)},
+        t.offset() + d * t.stride(dd));
   }
 
-  private static void loadState(Tensor init, int layout, int d, DeviceTensor dst) {
+  private void loadState(Tensor init, int layout, int d, Tensor dst) {
     if (init == null) {
-      dst.upload(Tensor.wrap(new float[(int) dst.numel()], dst.shape()));
+      be.launcher().zero(address(dst), dst.numel() * Float.BYTES);
     } else {
-      dst.upload(slice(init, layout, d));
+      be.copy(slice(init, layout, d), dst);
     }
   }
 
-  private static void storeState(Tensor out, int layout, int d, DeviceTensor src) {
-    if (out != null) src.download(slice(out, layout, d));
+  private void storeState(Tensor out, int layout, int d, Tensor src) {
+    if (out != null) be.copy(src, slice(out, layout, d));
+  }
+
+  private static long address(Tensor t) {
+    return CudaBackend.address(t);
   }
 
   /**
@@ -265,7 +262,8 @@ final class CudaRecurrent implements RecurrentOp {
    */
   RecurrentCell cell(Tensor w, Tensor r, Tensor b, Tensor p, RecurrentOptions o) {
     RecurrentShape.requireCell(kind, w, r, b, p, o);
-    // Copies taken now: as on the CPU, later changes to the caller's tensors are not seen.
+    // Copies taken now: as on the CPU, later changes to the caller's tensors are not seen. Device
+    // copies live in the pool until the backend closes (a cell has no close of its own).
     Tensor w3 = unsqueeze(copy(w)), r3 = unsqueeze(copy(r));
     Tensor b2 = unsqueeze(copy(b)), p2 = unsqueeze(copy(p));
     int isz = (int) w.size(1), hsz = o.hiddenSize();
@@ -277,7 +275,7 @@ final class CudaRecurrent implements RecurrentOp {
             new RecurrentInputs(probe, w3, r3, b2, null, null, null, p2),
             opts,
             new RecurrentOutputs(null, null, null),
-            CudaBackend.OTHER_THREAD);
+            be.placement());
     return new RecurrentCell() {
       @Override
       public void step(Tensor x, RecurrentState state, RecurrentState next) {
@@ -300,7 +298,12 @@ final class CudaRecurrent implements RecurrentOp {
     };
   }
 
-  private static Tensor copy(Tensor t) {
-    return t == null ? null : Tensor.wrap(t.toArray(), t.shape());
+  /**
+   * A copy where t lives: a host array for a host tensor (staged per step, as any host operand), a
+   * block of this backend's pool for a device tensor, so that device weights stay on the device.
+   */
+  private Tensor copy(Tensor t) {
+    if (t == null) return null;
+    return t.isHost() ? Tensor.wrap(t.toArray(), t.shape()) : be.upload(t);
   }
 }

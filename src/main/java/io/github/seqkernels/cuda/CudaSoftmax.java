@@ -20,7 +20,7 @@ final class CudaSoftmax implements SoftmaxOp {
 
   @Override
   public synchronized void forward(Tensor x, Tensor y, SoftmaxOptions o) {
-    int ax = SoftmaxShape.validate(x, y, o, CudaBackend.OTHER_THREAD), r = x.rank();
+    int ax = SoftmaxShape.validate(x, y, o, be.placement()), r = x.rank();
     long n = x.size(ax), numel = x.numel();
     if (numel == 0) return;
     long inner = 1;
@@ -30,12 +30,13 @@ final class CudaSoftmax implements SoftmaxOp {
     String what = "softmax x" + Arrays.toString(x.shape()) + " axis " + ax;
 
     KernelLauncher l = be.launcher();
-    try (DeviceTensor dx = be.device(x.shape()).upload(x)) {
+    try (Staging st = new Staging(be)) {
+      long px = st.contiguousIn(x), py = st.contiguousOut(y);
       Kernel k = l.function("softmax", "softmax_rows_f32");
       KernelArgs a =
           new KernelArgs()
-              .ptr(dx.pointer())
-              .ptr(dx.pointer())
+              .ptr(px)
+              .ptr(py)
               .i64(inner)
               .i32((int) n)
               .f32(o.scale())
@@ -43,8 +44,7 @@ final class CudaSoftmax implements SoftmaxOp {
       // Short rows take one warp: the other threads of a 256-wide block would idle.
       int threads = (int) Math.min(256, (n + 31) / 32 * 32);
       l.launch(k, new int[] {(int) rows, 1, 1}, new int[] {threads, 1, 1}, 0, a, what);
-      l.synchronize();
-      dx.download(y);
+      st.finish();
     }
   }
 }

@@ -13,6 +13,7 @@ public final class DeviceMemoryPool implements AutoCloseable {
   private final KernelLauncher launcher;
   private final Map<Long, ArrayDeque<Long>> free = new HashMap<>();
   private final Map<Long, Long> sizeOf = new HashMap<>();
+  private boolean closed;
 
   public DeviceMemoryPool(KernelLauncher launcher) {
     this.launcher = launcher;
@@ -26,6 +27,7 @@ public final class DeviceMemoryPool implements AutoCloseable {
 
   /** A block of at least {@code bytes} bytes; its contents are undefined. */
   public synchronized long allocate(long bytes) {
+    if (closed) throw new IllegalStateException("cuda backend: closed");
     long c = sizeClass(bytes);
     ArrayDeque<Long> q = free.get(c);
     if (q != null && !q.isEmpty()) return q.pop();
@@ -34,8 +36,12 @@ public final class DeviceMemoryPool implements AutoCloseable {
     return p;
   }
 
-  /** Returns a block from {@link #allocate} for reuse. */
+  /**
+   * Returns a block from {@link #allocate} for reuse. After {@link #close} it does nothing: the
+   * block is already freed (a device tensor closed after its backend).
+   */
   public synchronized void release(long pointer) {
+    if (closed) return;
     Long c = sizeOf.get(pointer);
     if (c == null) throw new IllegalArgumentException("pointer: not from this pool: " + pointer);
     free.computeIfAbsent(c, k -> new ArrayDeque<>()).push(pointer);
@@ -43,6 +49,8 @@ public final class DeviceMemoryPool implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (closed) return;
+    closed = true;
     for (long p : sizeOf.keySet()) launcher.free(p);
     sizeOf.clear();
     free.clear();

@@ -11,6 +11,9 @@ import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemFreeHost;
+import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
@@ -64,6 +67,8 @@ public final class DriverLauncher implements KernelLauncher {
   private final ConcurrentHashMap<String, Ptx> ptx = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Kernel> kernels = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, DevicePointer> allocations = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, Pointer> hostBlocks = new ConcurrentHashMap<>();
+  private final Transfers transfers = new Transfers();
 
   /** A device pointer whose address this class can read and make. */
   private static final class DevicePointer extends CUdeviceptr {
@@ -258,12 +263,14 @@ public final class DriverLauncher implements KernelLauncher {
     if (bytes == 0) return;
     check(
         cuMemcpyHtoDAsync(new DevicePointer(dst), host(src, bytes), bytes, stream), "cuMemcpyHtoD");
+    transfers.toDevice(bytes);
     synchronize(); // the host segment may be reused as soon as this returns
   }
 
   @Override
   public void copyToHost(long src, MemorySegment dst, long bytes) {
     if (bytes == 0) return;
+    transfers.toHost(bytes);
     if (dst.isNative()) {
       check(
           cuMemcpyDtoHAsync(
@@ -281,6 +288,63 @@ public final class DriverLauncher implements KernelLauncher {
       synchronize();
       MemorySegment.copy(MemorySegment.ofBuffer(staging), 0, dst, 0, bytes);
     }
+  }
+
+  @Override
+  public MemorySegment mallocHost(long bytes) {
+    Pointer p = new Pointer();
+    long n = Math.max(1, bytes);
+    check(cuMemHostAlloc(p, n, 0), "cuMemHostAlloc(" + bytes + ")");
+    MemorySegment s = MemorySegment.ofBuffer(p.getByteBuffer(0, n));
+    hostBlocks.put(s.address(), p);
+    return s;
+  }
+
+  @Override
+  public void freeHost(MemorySegment host) {
+    Pointer p = hostBlocks.remove(host.address());
+    if (p == null) throw new IllegalArgumentException("host: not from mallocHost: " + host);
+    check(cuMemFreeHost(p), "cuMemFreeHost");
+  }
+
+  @Override
+  public void copyToDeviceAsync(MemorySegment src, long dst, long bytes) {
+    if (bytes == 0) return;
+    check(
+        cuMemcpyHtoDAsync(
+            new DevicePointer(dst),
+            Pointer.to(src.asSlice(0, bytes).asByteBuffer()),
+            bytes,
+            stream),
+        "cuMemcpyHtoDAsync");
+    transfers.toDevice(bytes);
+  }
+
+  @Override
+  public void copyToHostAsync(long src, MemorySegment dst, long bytes) {
+    if (bytes == 0) return;
+    check(
+        cuMemcpyDtoHAsync(
+            Pointer.to(dst.asSlice(0, bytes).asByteBuffer()),
+            new DevicePointer(src),
+            bytes,
+            stream),
+        "cuMemcpyDtoHAsync");
+    transfers.toHost(bytes);
+  }
+
+  @Override
+  public void copyOnDevice(long src, long dst, long bytes) {
+    if (bytes == 0) return;
+    check(
+        cuMemcpyDtoDAsync(new DevicePointer(dst), new DevicePointer(src), bytes, stream),
+        "cuMemcpyDtoDAsync");
+    transfers.onDevice(bytes);
+  }
+
+  @Override
+  public Transfers transfers() {
+    return transfers;
   }
 
   private static Pointer host(MemorySegment src, long bytes) {
@@ -352,5 +416,7 @@ public final class DriverLauncher implements KernelLauncher {
   public void close() {
     for (DevicePointer p : allocations.values()) cuMemFree(p);
     allocations.clear();
+    for (Pointer p : hostBlocks.values()) cuMemFreeHost(p);
+    hostBlocks.clear();
   }
 }

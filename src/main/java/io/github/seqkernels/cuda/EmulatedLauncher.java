@@ -40,6 +40,8 @@ public final class EmulatedLauncher implements KernelLauncher {
   private final SymbolLookup lookup;
   private final MethodHandle malloc, free, lastError;
   private final ConcurrentHashMap<String, Kernel> kernels = new ConcurrentHashMap<>();
+  private final Transfers transfers = new Transfers();
+  private final ConcurrentHashMap<Long, Long> hostBlocks = new ConcurrentHashMap<>();
 
   public EmulatedLauncher(Path library) {
     if (!Files.isRegularFile(library)) {
@@ -123,16 +125,65 @@ public final class EmulatedLauncher implements KernelLauncher {
     }
   }
 
+  // Launches run to completion before launch() returns, so the asynchronous copies are the
+  // synchronous ones: the order the stream would give is the order of the calls.
+
   @Override
   public void copyToDevice(MemorySegment src, long dst, long bytes) {
     if (bytes == 0) return;
     MemorySegment.copy(src, 0, MemorySegment.ofAddress(dst).reinterpret(bytes), 0, bytes);
+    transfers.toDevice(bytes);
   }
 
   @Override
   public void copyToHost(long src, MemorySegment dst, long bytes) {
     if (bytes == 0) return;
     MemorySegment.copy(MemorySegment.ofAddress(src).reinterpret(bytes), 0, dst, 0, bytes);
+    transfers.toHost(bytes);
+  }
+
+  @Override
+  public MemorySegment mallocHost(long bytes) {
+    // malloc's 16-byte alignment would do for the copies; 64 keeps vector reads of it aligned.
+    long p = malloc(bytes + 64);
+    long aligned = (p + 64) & -64L;
+    MemorySegment s = MemorySegment.ofAddress(aligned).reinterpret(Math.max(1, bytes));
+    hostBlocks.put(aligned, p);
+    return s;
+  }
+
+  @Override
+  public void freeHost(MemorySegment host) {
+    Long p = hostBlocks.remove(host.address());
+    if (p == null) throw new IllegalArgumentException("host: not from mallocHost: " + host);
+    free(p);
+  }
+
+  @Override
+  public void copyToDeviceAsync(MemorySegment src, long dst, long bytes) {
+    copyToDevice(src, dst, bytes);
+  }
+
+  @Override
+  public void copyToHostAsync(long src, MemorySegment dst, long bytes) {
+    copyToHost(src, dst, bytes);
+  }
+
+  @Override
+  public void copyOnDevice(long src, long dst, long bytes) {
+    if (bytes == 0) return;
+    MemorySegment.copy(
+        MemorySegment.ofAddress(src).reinterpret(bytes),
+        0,
+        MemorySegment.ofAddress(dst).reinterpret(bytes),
+        0,
+        bytes);
+    transfers.onDevice(bytes);
+  }
+
+  @Override
+  public Transfers transfers() {
+    return transfers;
   }
 
   @Override
@@ -183,6 +234,8 @@ public final class EmulatedLauncher implements KernelLauncher {
 
   @Override
   public void close() {
+    for (long p : hostBlocks.values()) free(p);
+    hostBlocks.clear();
     arena.close();
   }
 }

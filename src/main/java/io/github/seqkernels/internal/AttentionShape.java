@@ -24,8 +24,8 @@ public final class AttentionShape {
 
   /**
    * Checks every argument and fills this object; throws IllegalArgumentException naming the first
-   * argument that is wrong. {@code worker}, when not null, is a thread the operator will run on:
-   * memory it cannot reach (a confined arena) is refused up front.
+   * argument that is wrong. {@code where} is the backend's rule for the memory of each tensor (for
+   * the CPU: host memory its workers can reach, so a confined arena is refused up front).
    */
   public AttentionShape validate(
       Tensor q,
@@ -35,7 +35,7 @@ public final class AttentionShape {
       Tensor out,
       Tensor lse,
       Tensor weights,
-      Thread worker) {
+      Placement where) {
     requireNonNull("q", q);
     requireNonNull("k", k);
     requireNonNull("v", v);
@@ -96,16 +96,16 @@ public final class AttentionShape {
     }
     Tensor bias = o.bias();
     if (bias != null) {
-      requireAccessible("bias", bias, worker);
+      where.require("bias", bias);
       broadcastStrides(
           "bias", bias.shape(), bias.strides(), new long[] {b, hq, sq, sk}, biasStrides);
     }
-    requireAccessible("q", q, worker);
-    requireAccessible("k", k, worker);
-    requireAccessible("v", v, worker);
-    requireAccessible("out", out, worker);
-    if (lse != null) requireAccessible("lse", lse, worker);
-    if (weights != null) requireAccessible("weights", weights, worker);
+    where.require("q", q);
+    where.require("k", k);
+    where.require("v", v);
+    where.require("out", out);
+    if (lse != null) where.require("lse", lse);
+    if (weights != null) where.require("weights", weights);
 
     this.b = b;
     this.hq = hq;

@@ -43,10 +43,10 @@ public final class GemmShape {
 
   /**
    * ONNX Gemm: a {@code [M, K]} ({@code [K, M]} with transA), b {@code [K, N]} ({@code [N, K]} with
-   * transB), c absent or broadcast to {@code [M, N]}, y {@code [M, N]}; {@code worker} as in {@link
-   * AttentionShape#requireAccessible}. Returns this, filled.
+   * transB), c absent or broadcast to {@code [M, N]}, y {@code [M, N]}; {@code where} the backend's
+   * rule for each operand's memory. Returns this, filled.
    */
-  public GemmShape gemm(Tensor a, Tensor b, Tensor c, GemmOptions o, Tensor y, Thread worker) {
+  public GemmShape gemm(Tensor a, Tensor b, Tensor c, GemmOptions o, Tensor y, Placement where) {
     AttentionShape.requireNonNull("a", a);
     AttentionShape.requireNonNull("b", b);
     AttentionShape.requireNonNull("y", y);
@@ -77,10 +77,10 @@ public final class GemmShape {
     if (y.rank() != 2 || y.size(0) != mm || y.size(1) != nn) {
       fail("y: shape must be [" + mm + ", " + nn + "], got " + Arrays.toString(y.shape()));
     }
-    AttentionShape.requireAccessible("a", a, worker);
-    AttentionShape.requireAccessible("b", b, worker);
-    if (c != null) AttentionShape.requireAccessible("c", c, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    where.require("a", a);
+    where.require("b", b);
+    if (c != null) where.require("c", c);
+    where.require("y", y);
 
     m = (int) mm;
     n = (int) nn;
@@ -101,7 +101,7 @@ public final class GemmShape {
    * dropped from y), batch dims broadcast; on a mismatch, the shared rule's message ({@link
    * Broadcast#matmulShape}). Returns this, filled.
    */
-  public GemmShape matmul(Tensor a, Tensor b, Tensor y, Thread worker) {
+  public GemmShape matmul(Tensor a, Tensor b, Tensor y, Placement where) {
     AttentionShape.requireNonNull("a", a);
     AttentionShape.requireNonNull("b", b);
     AttentionShape.requireNonNull("y", y);
@@ -141,9 +141,9 @@ public final class GemmShape {
     requireSize("a", "rows M", mm, Integer.MAX_VALUE);
     requireSize("b", "columns N", nn, Integer.MAX_VALUE);
     requireSize("a", "inner dim K", kk, MAX_K);
-    AttentionShape.requireAccessible("a", a, worker);
-    AttentionShape.requireAccessible("b", b, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    where.require("a", a);
+    where.require("b", b);
+    where.require("y", y);
 
     long count = 1;
     for (int d = 0; d < r; d++) {

@@ -15,7 +15,7 @@ public final class LayerShape {
   private LayerShape() {}
 
   /** Linear: x [..., K], w [N, K], b [N] or null, y [..., N] with x's leading dims. */
-  public static void linear(Tensor x, Tensor w, Tensor b, Tensor y, Thread worker) {
+  public static void linear(Tensor x, Tensor w, Tensor b, Tensor y, Placement where) {
     AttentionShape.requireNonNull("x", x);
     AttentionShape.requireNonNull("w", w);
     AttentionShape.requireNonNull("y", y);
@@ -42,10 +42,10 @@ public final class LayerShape {
       want[want.length - 1] = n;
       AttentionShape.requireShape("y", y, want, want.length); // throws
     }
-    AttentionShape.requireAccessible("x", x, worker);
-    AttentionShape.requireAccessible("w", w, worker);
-    if (b != null) AttentionShape.requireAccessible("b", b, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    where.require("x", x);
+    where.require("w", w);
+    if (b != null) where.require("b", b);
+    where.require("y", y);
   }
 
   /** LayerNorm: x, residual (or null), y [..., E]; scale [E]; bias [E] or null; epsilon >= 0. */
@@ -56,7 +56,7 @@ public final class LayerShape {
       Tensor bias,
       float epsilon,
       Tensor y,
-      Thread worker) {
+      Placement where) {
     AttentionShape.requireNonNull("x", x);
     AttentionShape.requireNonNull("scale", scale);
     AttentionShape.requireNonNull("y", y);
@@ -70,15 +70,15 @@ public final class LayerShape {
       AttentionShape.fail("epsilon: must be finite and >= 0, got " + epsilon);
     }
     if (e > Integer.MAX_VALUE - 64) AttentionShape.fail("x: last dim " + e + " exceeds 2^31-65");
-    AttentionShape.requireAccessible("x", x, worker);
-    if (residual != null) AttentionShape.requireAccessible("residual", residual, worker);
-    AttentionShape.requireAccessible("scale", scale, worker);
-    if (bias != null) AttentionShape.requireAccessible("bias", bias, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    where.require("x", x);
+    if (residual != null) where.require("residual", residual);
+    where.require("scale", scale);
+    if (bias != null) where.require("bias", bias);
+    where.require("y", y);
   }
 
   /** Embedding: table [V, E]; y [..., E] holding ids.length rows; every id in [0, V). */
-  public static void embedding(Tensor table, int[] ids, Tensor y) {
+  public static void embedding(Tensor table, int[] ids, Tensor y, Placement where) {
     AttentionShape.requireNonNull("table", table);
     AttentionShape.requireNonNull("ids", ids);
     AttentionShape.requireNonNull("y", y);
@@ -100,13 +100,13 @@ public final class LayerShape {
         AttentionShape.fail("ids[" + i + "]: must be in [0, V = " + v + "), got " + ids[i]);
       }
     }
-    AttentionShape.requireAccessible("table", table, null);
-    AttentionShape.requireAccessible("y", y, null);
+    where.require("table", table);
+    where.require("y", y);
   }
 
   /** Conv1d: x [B, C, L], w [O, C/groups, K], bias [O] or null, y [B, O, Lout]. */
   public static void conv1d(
-      Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y, Thread worker) {
+      Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y, Placement where) {
     AttentionShape.requireNonNull("x", x);
     AttentionShape.requireNonNull("w", w);
     AttentionShape.requireNonNull("options", o);
@@ -156,10 +156,10 @@ public final class LayerShape {
     if (cg * k > Integer.MAX_VALUE / 64 || l > Integer.MAX_VALUE || lout > Integer.MAX_VALUE) {
       AttentionShape.fail("x: sizes exceed 2^31 (C/groups·K = " + cg * k + ", L = " + l + ")");
     }
-    AttentionShape.requireAccessible("x", x, worker);
-    AttentionShape.requireAccessible("w", w, worker);
-    if (bias != null) AttentionShape.requireAccessible("bias", bias, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    where.require("x", x);
+    where.require("w", w);
+    if (bias != null) where.require("bias", bias);
+    where.require("y", y);
   }
 
   /** Requires shape [n], with requireShape's message. */
@@ -170,13 +170,13 @@ public final class LayerShape {
   }
 
   /** Elementwise activation: y has x's shape. */
-  public static void activation(Tensor x, Activation f, Tensor y, Thread worker) {
+  public static void activation(Tensor x, Activation f, Tensor y, Placement where) {
     AttentionShape.requireNonNull("x", x);
     AttentionShape.requireNonNull("f", f);
     AttentionShape.requireNonNull("y", y);
     AttentionShape.requireSameShape("y", y, x);
-    AttentionShape.requireAccessible("x", x, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    where.require("x", x);
+    where.require("y", y);
   }
 
   /**
@@ -184,16 +184,16 @@ public final class LayerShape {
    * broadcast to a's shape (0 along a broadcast dim), in bStrides when it holds a's rank, else in a
    * new array.
    */
-  public static long[] add(Tensor a, Tensor b, Tensor y, long[] bStrides, Thread worker) {
+  public static long[] add(Tensor a, Tensor b, Tensor y, long[] bStrides, Placement where) {
     AttentionShape.requireNonNull("a", a);
     AttentionShape.requireNonNull("b", b);
     AttentionShape.requireNonNull("y", y);
     AttentionShape.requireSameShape("y", y, a);
     long[] out = bStrides != null && bStrides.length >= a.rank() ? bStrides : new long[a.rank()];
     broadcastInto(b, a, out);
-    AttentionShape.requireAccessible("a", a, worker);
-    AttentionShape.requireAccessible("b", b, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    where.require("a", a);
+    where.require("b", b);
+    where.require("y", y);
     return out;
   }
 

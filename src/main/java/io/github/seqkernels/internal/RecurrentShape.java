@@ -66,7 +66,7 @@ public final class RecurrentShape {
    * Checks every argument and fills this object; IllegalArgumentException names the first bad one.
    */
   public RecurrentShape validate(
-      RecurrentInputs in, RecurrentOptions o, RecurrentOutputs out, Thread worker) {
+      RecurrentInputs in, RecurrentOptions o, RecurrentOutputs out, Placement where) {
     AttentionShape.requireNonNull("inputs", in);
     AttentionShape.requireNonNull("options", o);
     AttentionShape.requireNonNull("outputs", out);
@@ -171,7 +171,7 @@ public final class RecurrentShape {
     };
     String[] names = {"X", "W", "R", "B", "initial_h", "initial_c", "P", "Y", "Y_h", "Y_c"};
     for (int k = 0; k < all.length; k++) {
-      if (all[k] != null) AttentionShape.requireAccessible(names[k], all[k], worker);
+      if (all[k] != null) where.require(names[k], all[k]);
     }
 
     this.s = s;
@@ -244,7 +244,7 @@ public final class RecurrentShape {
       shape[k + 1] = t.size(k);
       strides[k + 1] = t.stride(k);
     }
-    return Tensor.view(t.segment(), t.offset(), shape, strides);
+    return t.asStrided(shape, strides, t.offset());
   }
 
   private static void requireShape(String name, Tensor t, long[] shape, String layout) {

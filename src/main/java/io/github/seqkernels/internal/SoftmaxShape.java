@@ -16,7 +16,7 @@ public final class SoftmaxShape {
    * Softmax: y has x's shape, axis in {@code [-rank, rank)}, a finite scale, an axis that fits the
    * kernels' int indexing. Returns the axis as a non-negative dim.
    */
-  public static int validate(Tensor x, Tensor y, SoftmaxOptions o, Thread worker) {
+  public static int validate(Tensor x, Tensor y, SoftmaxOptions o, Placement where) {
     AttentionShape.requireNonNull("x", x);
     AttentionShape.requireNonNull("y", y);
     AttentionShape.requireNonNull("options", o);
@@ -31,8 +31,8 @@ public final class SoftmaxShape {
     if (x.size(ax) > Integer.MAX_VALUE - 64) {
       fail("x: axis " + ax + " length " + x.size(ax) + " exceeds 2^31-65");
     }
-    AttentionShape.requireAccessible("x", x, worker);
-    AttentionShape.requireAccessible("y", y, worker);
+    where.require("x", x);
+    where.require("y", y);
     return ax;
   }
 }

@@ -24,6 +24,7 @@ public final class WorkerPool implements AutoCloseable {
 
   private final int parallelism;
   private final Thread[] threads;
+  private final Placement placement;
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicInteger active = new AtomicInteger();
   private volatile Task task;
@@ -45,10 +46,16 @@ public final class WorkerPool implements AutoCloseable {
           Thread.ofPlatform().daemon().name("seqkernels-cpu-" + id).unstarted(() -> workerLoop(id));
       threads[i].start();
     }
+    this.placement = Placement.host("cpu", anyWorker());
   }
 
   public int parallelism() {
     return parallelism;
+  }
+
+  /** The CPU backend's rule for operands: host memory that the caller and the workers reach. */
+  public Placement placement() {
+    return placement;
   }
 
   /** A thread other than the caller that runs pieces, or null when parallelism is 1. */

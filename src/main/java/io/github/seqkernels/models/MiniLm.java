@@ -77,6 +77,7 @@ public final class MiniLm implements AutoCloseable {
   private final Backend backend;
   private final HuggingFaceTokenizer tokenizer;
   private final Arena weights = Arena.ofShared();
+  private final List<Tensor> deviceWeights = new ArrayList<>();
   private final int hidden, heads, ffn, maxTokens;
   private final Tensor wordTable, positionTable, typeTable, embScale, embBias;
   private final float embEps;
@@ -162,9 +163,9 @@ public final class MiniLm implements AutoCloseable {
                 "maxLength",
                 Integer.toString(Math.max(2, maxTokens))));
     try {
-      this.wordTable = weight(g, "embeddings.word_embeddings.weight");
-      this.positionTable = weight(g, "embeddings.position_embeddings.weight");
-      this.typeTable = weight(g, "embeddings.token_type_embeddings.weight");
+      this.wordTable = resident(weight(g, "embeddings.word_embeddings.weight"));
+      this.positionTable = resident(weight(g, "embeddings.position_embeddings.weight"));
+      this.typeTable = resident(weight(g, "embeddings.token_type_embeddings.weight"));
       this.hidden = (int) wordTable.size(1);
       if (maxTokens < 2 || maxTokens > positionTable.size(0)) {
         throw new IllegalArgumentException(
@@ -179,8 +180,8 @@ public final class MiniLm implements AutoCloseable {
       }
       this.heads = heads;
       this.maxTokens = maxTokens;
-      this.embScale = weight(g, "embeddings.LayerNorm.weight");
-      this.embBias = weight(g, "embeddings.LayerNorm.bias");
+      this.embScale = resident(weight(g, "embeddings.LayerNorm.weight"));
+      this.embBias = resident(weight(g, "embeddings.LayerNorm.bias"));
       this.embEps = layerNormEpsilon(g, "embeddings.LayerNorm.weight");
       if (!g.hasConstant(layerName(0, "attention.self.query.bias"))) {
         throw new IllegalArgumentException(
@@ -200,11 +201,26 @@ public final class MiniLm implements AutoCloseable {
         throw e;
       }
       this.layers = list.toArray(new TransformerEncoderLayer[0]);
+      // With device memory every weight now has its device copy (the layers made theirs), so the
+      // host copies go: nothing reads them again.
+      if (backend.usesDeviceMemory()) weights.close();
     } catch (RuntimeException e) {
-      weights.close();
+      for (Tensor t : deviceWeights) t.close();
+      if (weights.scope().isAlive()) weights.close();
       tokenizer.close();
       throw e;
     }
+  }
+
+  /**
+   * t in the backend's memory: on a backend with device memory, a device copy made once here and
+   * owned by the model; otherwise t itself.
+   */
+  private Tensor resident(Tensor t) {
+    if (!backend.usesDeviceMemory()) return t;
+    Tensor d = backend.upload(t);
+    deviceWeights.add(d);
+    return d;
   }
 
   private static String layerName(int i, String what) {
@@ -487,16 +503,21 @@ public final class MiniLm implements AutoCloseable {
     int batch = t.batch, s = t.length, e = hidden;
     long n = (long) batch * s;
     Workspace w = workspace(batch, n, attentionLayer >= 0 ? (long) batch * heads * s * s : 0);
-    Tensor x = w.tensor(w.x, batch, s, e);
-    Tensor tmp = w.tensor(w.tmp, batch, s, e);
-    Tensor probs = attentionLayer >= 0 ? w.tensor(w.probs, batch, heads, s, s) : null;
+    // On a backend with device memory the hidden states, attention weights and pooled rows live
+    // in the workspace's device buffers; only the outputs are copied to the host views at the end.
+    boolean onDevice = w.dx != null;
+    Tensor hx = w.tensor(w.x, batch, s, e);
+    Tensor x = onDevice ? Workspace.front(w.dx, batch, s, e) : hx;
+    Tensor tmp = onDevice ? Workspace.front(w.dtmp, batch, s, e) : w.tensor(w.tmp, batch, s, e);
+    Tensor hprobs = attentionLayer >= 0 ? w.tensor(w.probs, batch, heads, s, s) : null;
+    Tensor probs =
+        hprobs == null || !onDevice ? hprobs : Workspace.front(w.dprobs, batch, heads, s, s);
 
     // Embeddings: word + token type, then + position (Hugging Face's order), LayerNorm.
     backend.embedding().forward(wordTable, t.ids, x);
     backend.embedding().forward(typeTable, t.typeIds, tmp);
     backend.elementwise().add(x, tmp, x);
-    Tensor positions =
-        Tensor.view(positionTable.segment(), 0, new long[] {s, e}, new long[] {e, 1});
+    Tensor positions = positionTable.asStrided(new long[] {s, e}, new long[] {e, 1}, 0);
     backend.elementwise().add(x, positions, x);
     backend.layerNorm().forward(x, embScale, embBias, embEps, x);
 
@@ -520,10 +541,18 @@ public final class MiniLm implements AutoCloseable {
         w.meanWeights.setAtIndex(F32, (long) b * s + j, j < t.lengths[b] ? inv : 0f);
       }
     }
-    Tensor pooled = w.tensor(w.pooled, batch, 1, e);
-    backend.matmul().forward(meanWeights, x, pooled);
+    Tensor hpooled = w.tensor(w.pooled, batch, 1, e);
+    if (onDevice) {
+      Tensor pooled = Workspace.front(w.dpooled, batch, 1, e);
+      backend.matmul().forward(meanWeights, x, pooled);
+      backend.copy(pooled, hpooled);
+      backend.copy(x, hx);
+      if (probs != null) backend.copy(probs, hprobs);
+    } else {
+      backend.matmul().forward(meanWeights, x, hpooled);
+    }
     normalizeRows(w.pooled, batch, e);
-    return new Output(x, pooled.reshape(batch, e), probs);
+    return new Output(hx, hpooled.reshape(batch, e), hprobs);
   }
 
   /**
@@ -632,7 +661,7 @@ public final class MiniLm implements AutoCloseable {
       long p = ws == null ? probs : Math.max(probs, ws.probsCapacity);
       if (ws != null) ws.close();
       ws = null;
-      ws = new Workspace(tokens, b, p, hidden);
+      ws = new Workspace(tokens, b, p, hidden, backend.usesDeviceMemory() ? backend : null);
     }
     return ws;
   }
@@ -643,26 +672,50 @@ public final class MiniLm implements AutoCloseable {
     closed = true;
     if (ws != null) ws.close();
     for (TransformerEncoderLayer l : layers) l.close();
+    for (Tensor t : deviceWeights) t.close();
     tokenizer.close();
-    weights.close();
+    if (weights.scope().isAlive()) weights.close();
   }
 
-  /** Activation buffers for up to {@code tokens} tokens in {@code batch} texts. */
+  /**
+   * Activation buffers for up to {@code tokens} tokens in {@code batch} texts: host memory for what
+   * the model hands out, and with a device backend the device buffers the layers work in.
+   */
   private static final class Workspace implements AutoCloseable {
     final Arena arena = Arena.ofShared();
     final long tokens, probsCapacity;
     final int batch;
     final MemorySegment x, tmp, probs, meanWeights, pooled;
+    final Tensor dx, dtmp, dprobs, dpooled; // null without device memory
 
-    Workspace(long tokens, int batch, long probs, int hidden) {
+    Workspace(long tokens, int batch, long probs, int hidden, Backend device) {
       this.tokens = tokens;
       this.batch = batch;
       this.probsCapacity = probs;
       this.x = floats(tokens * hidden);
-      this.tmp = floats(tokens * hidden);
+      this.tmp = device == null ? floats(tokens * hidden) : null;
       this.probs = floats(probs);
       this.meanWeights = floats(tokens);
       this.pooled = floats((long) batch * hidden);
+      if (device == null) {
+        dx = dtmp = dprobs = dpooled = null;
+      } else {
+        List<Tensor> made = new ArrayList<>();
+        try {
+          made.add(device.allocate(Math.max(1, tokens * hidden)));
+          made.add(device.allocate(Math.max(1, tokens * hidden)));
+          made.add(device.allocate(Math.max(1, probs)));
+          made.add(device.allocate(Math.max(1, (long) batch * hidden)));
+        } catch (RuntimeException e) {
+          for (Tensor t : made) t.close();
+          arena.close();
+          throw e;
+        }
+        dx = made.get(0);
+        dtmp = made.get(1);
+        dprobs = made.get(2);
+        dpooled = made.get(3);
+      }
     }
 
     private MemorySegment floats(long n) {
@@ -674,8 +727,25 @@ public final class MiniLm implements AutoCloseable {
       return Tensor.wrap(seg, shape);
     }
 
+    /** A contiguous view of the front of a 1-D device buffer. */
+    static Tensor front(Tensor t, long... shape) {
+      long[] st = new long[shape.length];
+      long step = 1;
+      for (int d = shape.length - 1; d >= 0; d--) {
+        st[d] = step;
+        step *= shape[d];
+      }
+      return t.asStrided(shape, st, 0);
+    }
+
     @Override
     public void close() {
+      if (dx != null) {
+        dx.close();
+        dtmp.close();
+        dprobs.close();
+        dpooled.close();
+      }
       arena.close();
     }
   }

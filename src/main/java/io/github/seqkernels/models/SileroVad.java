@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -39,9 +40,15 @@ import java.util.Map;
  * </pre>
  *
  * The convolutions, ReLUs, sigmoid and the LSTM cell run on the {@link Backend}'s operators; the
- * reflection padding and the magnitude are a few lines of host code. The context in front of each
- * chunk is not in the graph: the model's own wrappers (silero-vad's {@code OnnxWrapper}, vad-web's
- * {@code Silero}) prepend it, and so does {@link Detector}.
+ * reflection padding and the magnitude are a few lines of host code.
+ *
+ * <p>On a backend with device memory ({@link Backend#usesDeviceMemory()}) the weights are copied to
+ * the device once, at load, and each {@link Detector} keeps its buffers and the LSTM state there
+ * between chunks: a chunk copies its frame in and the STFT out (the magnitude is host code), the
+ * magnitudes in and the probability out, four copies whatever the network's size. {@link #close()}
+ * gives the device weights back (the backend's close does too). The context in front of each chunk
+ * is not in the graph: the model's own wrappers (silero-vad's {@code OnnxWrapper}, vad-web's {@code
+ * Silero}) prepend it, and so does {@link Detector}.
  *
  * <p>The weights come from the ONNX file: the graph branches on the sample rate ({@code If(sr ==
  * 16000)}), each branch holding its own weights as Constant nodes, read here by name together with
@@ -55,7 +62,7 @@ import java.util.Map;
  * thread (VadBench smoke run: 76 against 1970 chunks/s), mostly in the STFT's product (258 x 4, k =
  * 256), which the GEMM splits across the pool.
  */
-public final class SileroVad {
+public final class SileroVad implements AutoCloseable {
   /** The file {@code ci/fetch-models} puts in {@link ModelFiles#cacheDir()}. */
   public static final String V5_FILE = "silero_vad_v5.onnx";
 
@@ -70,14 +77,17 @@ public final class SileroVad {
   private final Tensor decW, decB;
   private final Conv1dOptions decOptions;
   private final RecurrentCell cell;
+  private final boolean onDevice;
+  private final List<Tensor> deviceWeights = new ArrayList<>();
 
   private SileroVad(Backend backend, int sampleRate, Branch br) {
     this.backend = backend;
+    this.onDevice = backend.usesDeviceMemory();
     this.sampleRate = sampleRate;
     chunk = 512 * sampleRate / 16000;
     context = chunk / 8;
 
-    basis = br.tensor("stft.forward_basis_buffer");
+    basis = resident(br.tensor("stft.forward_basis_buffer"));
     if (basis.rank() != 3 || basis.size(1) != 1 || basis.size(0) % 2 != 0) {
       throw br.bad("stft.forward_basis_buffer must be [2F, 1, W], got " + shape(basis));
     }
@@ -92,12 +102,12 @@ public final class SileroVad {
 
     for (int i = 0; i < 4; i++) {
       String w = "encoder." + i + ".reparam_conv.weight";
-      encW[i] = br.tensor(w);
-      encB[i] = br.tensor("encoder." + i + ".reparam_conv.bias");
+      encW[i] = resident(br.tensor(w));
+      encB[i] = resident(br.tensor("encoder." + i + ".reparam_conv.bias"));
       encOptions[i] = br.convOptions(w);
     }
-    decW = br.tensor("decoder.decoder.2.weight");
-    decB = br.tensor("decoder.decoder.2.bias");
+    decW = resident(br.tensor("decoder.decoder.2.weight"));
+    decB = resident(br.tensor("decoder.decoder.2.bias"));
     decOptions = br.convOptions("decoder.decoder.2.weight");
 
     // PyTorch's LSTM blocks (i, f, g, o) to ONNX's (i, o, f, c): the graph's own Slice + Concat.
@@ -112,13 +122,23 @@ public final class SileroVad {
     float[] b = new float[8 * HIDDEN];
     System.arraycopy(bih, 0, b, 0, 4 * HIDDEN);
     System.arraycopy(bhh, 0, b, 4 * HIDDEN, 4 * HIDDEN);
-    cell =
-        backend.lstmCell(
-            Tensor.wrap(wih, 4 * HIDDEN, in),
-            Tensor.wrap(whh, 4 * HIDDEN, HIDDEN),
-            Tensor.wrap(b, 8 * HIDDEN),
-            null,
-            RecurrentOptions.of(HIDDEN));
+    // With device memory the weights go up first, so that the cell's own copies are made (and
+    // stay) on the device; the uploads themselves are not needed after that.
+    Tensor[] lstm = {
+      Tensor.wrap(wih, 4 * HIDDEN, in),
+      Tensor.wrap(whh, 4 * HIDDEN, HIDDEN),
+      Tensor.wrap(b, 8 * HIDDEN)
+    };
+    if (onDevice) {
+      for (int i = 0; i < lstm.length; i++) lstm[i] = backend.upload(lstm[i]);
+    }
+    try {
+      cell = backend.lstmCell(lstm[0], lstm[1], lstm[2], null, RecurrentOptions.of(HIDDEN));
+    } finally {
+      if (onDevice) {
+        for (Tensor t : lstm) t.close();
+      }
+    }
 
     // The shapes a chunk goes through must end in one frame for the LSTM (checked once here).
     long len = basisOptions.outputLength(context + chunk + pad, window);
@@ -133,6 +153,21 @@ public final class SileroVad {
     if (len != 1 || ch != in) {
       throw br.bad("the encoder must end in [1, " + in + ", 1], got [1, " + ch + ", " + len + "]");
     }
+  }
+
+  /** t in the backend's memory: a device copy owned by the model, or t itself on the host. */
+  private Tensor resident(Tensor t) {
+    if (!onDevice) return t;
+    Tensor d = backend.upload(t);
+    deviceWeights.add(d);
+    return d;
+  }
+
+  /** Gives the device copies of the weights back; nothing to do on the host. */
+  @Override
+  public void close() {
+    for (Tensor t : deviceWeights) t.close();
+    deviceWeights.clear();
   }
 
   /**
@@ -217,10 +252,11 @@ public final class SileroVad {
     private final Tensor lstmIn;
     private final RecurrentState state;
     private final float[] hRelu = new float[HIDDEN];
-    private final Tensor hReluT = Tensor.wrap(hRelu, 1, HIDDEN),
-        hRelu3 = hReluT.reshape(1, HIDDEN, 1);
+    private final Tensor hReluT, hRelu3;
     private final float[] out = new float[1];
     private final Tensor outT = Tensor.wrap(out, 1, 1, 1);
+    private final Tensor specD, outD; // device buffers of the STFT and the probability, or null
+    private final List<Tensor> mine = new ArrayList<>(); // what close() frees
     private final int frames;
 
     private Detector() {
@@ -229,13 +265,37 @@ public final class SileroVad {
       specT = Tensor.wrap(spec, 1, 2L * bins, frames);
       mag = new float[bins * frames];
       magT = Tensor.wrap(mag, 1, bins, frames);
-      long len = frames;
-      for (int i = 0; i < 4; i++) {
-        len = encOptions[i].outputLength(len, encW[i].size(2));
-        enc[i] = Tensor.wrap(new float[(int) (encW[i].size(0) * len)], 1, encW[i].size(0), len);
+      try {
+        long len = frames;
+        for (int i = 0; i < 4; i++) {
+          len = encOptions[i].outputLength(len, encW[i].size(2));
+          long c = encW[i].size(0);
+          enc[i] = onDevice ? own(1, c, len) : Tensor.wrap(new float[(int) (c * len)], 1, c, len);
+        }
+        lstmIn = enc[3].reshape(1, enc[3].size(1));
+        if (onDevice) {
+          state = new RecurrentState(own(1, HIDDEN), own(1, HIDDEN));
+          hReluT = own(1, HIDDEN);
+          specD = own(1, 2L * bins, frames);
+          outD = own(1, 1, 1);
+        } else {
+          state = cell.newState(1);
+          mine.add(state.h());
+          mine.add(state.c());
+          hReluT = Tensor.wrap(hRelu, 1, HIDDEN);
+          specD = outD = null;
+        }
+        hRelu3 = hReluT.reshape(1, HIDDEN, 1);
+      } catch (RuntimeException e) {
+        close();
+        throw e;
       }
-      lstmIn = enc[3].reshape(1, enc[3].size(1));
-      state = cell.newState(1);
+    }
+
+    private Tensor own(long... shape) {
+      Tensor t = backend.allocate(shape);
+      mine.add(t);
+      return t;
     }
 
     /**
@@ -261,8 +321,14 @@ public final class SileroVad {
       System.arraycopy(audio, offset, frame, context, chunk);
       for (int i = 0; i < pad; i++) frame[body + i] = frame[body - 2 - i];
 
-      // STFT as a strided convolution with the basis, then the magnitude of each bin.
-      backend.conv1d().forward(frameT, basis, null, basisOptions, specT);
+      // STFT as a strided convolution with the basis, then the magnitude of each bin (host code:
+      // with device memory the spectrum comes back for it and the magnitudes go in).
+      if (onDevice) {
+        backend.conv1d().forward(frameT, basis, null, basisOptions, specD);
+        backend.copy(specD, specT);
+      } else {
+        backend.conv1d().forward(frameT, basis, null, basisOptions, specT);
+      }
       int im = bins * frames;
       for (int i = 0; i < im; i++) {
         float re = spec[i], imag = spec[im + i];
@@ -282,21 +348,25 @@ public final class SileroVad {
       // of a chunk allocates under 1 KB.
       cell.step(lstmIn, state, state);
       backend.elementwise().apply(state.h(), RELU, hReluT);
-      backend.conv1d().forward(hRelu3, decW, decB, decOptions, outT);
-      backend.elementwise().apply(outT, Activation.SIGMOID_DEFAULT, outT);
+      Tensor o = onDevice ? outD : outT;
+      backend.conv1d().forward(hRelu3, decW, decB, decOptions, o);
+      backend.elementwise().apply(o, Activation.SIGMOID_DEFAULT, o);
+      if (onDevice) backend.copy(outD, outT);
       return out[0];
     }
 
     /** Back to the start of a stream: zero LSTM state and context. */
     public void reset() {
       Arrays.fill(frame, 0f);
-      state.h().copyFrom(new float[HIDDEN]);
-      state.c().copyFrom(new float[HIDDEN]);
+      Tensor zeros = Tensor.wrap(new float[HIDDEN], 1, HIDDEN);
+      backend.copy(zeros, state.h());
+      backend.copy(zeros, state.c());
     }
 
     @Override
     public void close() {
-      state.close();
+      for (Tensor t : mine) t.close();
+      mine.clear();
     }
   }
 

@@ -92,11 +92,10 @@ final class DerivedOptions {
       if (f.rank() == 3) {
         // [B·H, Sq, Sk], batch-major as PyTorch lays it out: a [B, H, Sq, Sk] view.
         f =
-            Tensor.view(
-                f.segment(),
-                f.offset(),
+            f.asStrided(
                 new long[] {b, h, sq, sk},
-                new long[] {h * f.stride(0), f.stride(0), f.stride(1), f.stride(2)});
+                new long[] {h * f.stride(0), f.stride(0), f.stride(1), f.stride(2)},
+                f.offset());
       }
       a = a.withBias(f);
     }

@@ -98,47 +98,57 @@ public final class MultiheadAttention implements AutoCloseable {
     this.headDim = e / heads;
     this.kdim = (int) wk.size(1);
     this.vdim = (int) wv.size(1);
-    this.wo = wo;
-    this.bo = bo;
 
-    if (packedW == null && kdim == e && vdim == e) {
-      // One [3E, E] block, so that self-attention is one product; copied once.
-      packedW = Tensor.allocate(3L * e, e);
-      owned.add(packedW);
-      copyRows(wq, packedW, 0);
-      copyRows(wk, packedW, e);
-      copyRows(wv, packedW, 2 * e);
-      if (bq != null || bk != null || bv != null) {
-        packedB = Tensor.allocate(3L * e);
-        owned.add(packedB);
-        copyRows(bq, packedB, 0);
-        copyRows(bk, packedB, e);
-        copyRows(bv, packedB, 2 * e);
+    // On a backend with device memory every weight ends up there, copied once (see resident).
+    try {
+      this.wo = Sublayers.resident(backend, wo, owned);
+      this.bo = Sublayers.resident(backend, bo, owned);
+      if (packedW == null && kdim == e && vdim == e) {
+        // One [3E, E] block, so that self-attention is one product; copied once.
+        packedW = backend.allocate(3L * e, e);
+        owned.add(packedW);
+        copyRows(wq, packedW, 0);
+        copyRows(wk, packedW, e);
+        copyRows(wv, packedW, 2 * e);
+        if (bq != null || bk != null || bv != null) {
+          packedB = backend.allocate(3L * e);
+          owned.add(packedB);
+          copyRows(bq, packedB, 0);
+          copyRows(bk, packedB, e);
+          copyRows(bv, packedB, 2 * e);
+        }
+      } else {
+        packedW = Sublayers.resident(backend, packedW, owned);
+        packedB = Sublayers.resident(backend, packedB, owned);
       }
+      this.packedW = packedW;
+      this.packedB = packedB;
+      if (packedW != null) {
+        this.wq = rows(packedW, 0, e);
+        this.wk = rows(packedW, e, e);
+        this.wv = rows(packedW, 2 * e, e);
+        this.kvW = rows(packedW, e, 2 * e);
+        this.bq = packedB == null ? null : rows(packedB, 0, e);
+        this.bk = packedB == null ? null : rows(packedB, e, e);
+        this.bv = packedB == null ? null : rows(packedB, 2 * e, e);
+        this.kvB = packedB == null ? null : rows(packedB, e, 2 * e);
+      } else {
+        this.wq = Sublayers.resident(backend, wq, owned);
+        this.wk = Sublayers.resident(backend, wk, owned);
+        this.wv = Sublayers.resident(backend, wv, owned);
+        this.bq = Sublayers.resident(backend, bq, owned);
+        this.bk = Sublayers.resident(backend, bk, owned);
+        this.bv = Sublayers.resident(backend, bv, owned);
+        this.kvW = this.kvB = null;
+      }
+      float[] inv = new float[heads];
+      Arrays.fill(inv, 1f / heads);
+      this.invHeads = Sublayers.resident(backend, Tensor.wrap(inv, heads), owned);
+    } catch (RuntimeException ex) {
+      for (Tensor t : owned) t.close();
+      owned.clear();
+      throw ex;
     }
-    this.packedW = packedW;
-    this.packedB = packedB;
-    if (packedW != null) {
-      this.wq = rows(packedW, 0, e);
-      this.wk = rows(packedW, e, e);
-      this.wv = rows(packedW, 2 * e, e);
-      this.kvW = rows(packedW, e, 2 * e);
-      this.bq = packedB == null ? null : rows(packedB, 0, e);
-      this.bk = packedB == null ? null : rows(packedB, e, e);
-      this.bv = packedB == null ? null : rows(packedB, 2 * e, e);
-      this.kvB = packedB == null ? null : rows(packedB, e, 2 * e);
-    } else {
-      this.wq = wq;
-      this.wk = wk;
-      this.wv = wv;
-      this.bq = bq;
-      this.bk = bk;
-      this.bv = bv;
-      this.kvW = this.kvB = null;
-    }
-    float[] inv = new float[heads];
-    Arrays.fill(inv, 1f / heads);
-    this.invHeads = Tensor.wrap(inv, heads);
   }
 
   /**
@@ -439,17 +449,17 @@ public final class MultiheadAttention implements AutoCloseable {
         case SELF -> {
           qkv = own(b, sq, 3L * e);
           long[] st = {(long) sq * 3 * e, hd, 3L * e, 1};
-          qh = Tensor.view(qkv.segment(), 0, headShapeQ, st);
-          kh = Tensor.view(qkv.segment(), e, headShapeK, st);
-          vh = Tensor.view(qkv.segment(), 2L * e, headShapeK, st);
+          qh = qkv.asStrided(headShapeQ, st, 0);
+          kh = qkv.asStrided(headShapeK, st, e);
+          vh = qkv.asStrided(headShapeK, st, 2L * e);
         }
         case SHARED_KV -> {
           q = own(b, sq, e);
           kv = own(b, sk, 2L * e);
           qh = heads(q);
           long[] st = {(long) sk * 2 * e, hd, 2L * e, 1};
-          kh = Tensor.view(kv.segment(), 0, headShapeK, st);
-          vh = Tensor.view(kv.segment(), e, headShapeK, st);
+          kh = kv.asStrided(headShapeK, st, 0);
+          vh = kv.asStrided(headShapeK, st, e);
         }
         case SEPARATE -> {
           q = own(b, sq, e);
@@ -466,19 +476,16 @@ public final class MultiheadAttention implements AutoCloseable {
         long plane = (long) sq * sk;
         perHead = own(b, heads, sq, sk);
         perHeadT =
-            Tensor.view(
-                perHead.segment(),
-                0,
-                new long[] {b, plane, heads},
-                new long[] {heads * plane, 1, plane});
+            perHead.asStrided(
+                new long[] {b, plane, heads}, new long[] {heads * plane, 1, plane}, 0);
         mean = own(b, plane);
         meanView = mean.reshape(b, sq, sk);
-        zero = Tensor.wrap(new float[1], 1);
+        zero = own(1);
       }
     }
 
     private Tensor own(long... shape) {
-      Tensor t = Tensor.allocate(shape);
+      Tensor t = backend.allocate(shape);
       mine.add(t);
       return t;
     }
@@ -500,13 +507,13 @@ public final class MultiheadAttention implements AutoCloseable {
     long sq = w.size(1), sk = w.size(2);
     long inner = sk > 1 ? w.stride(2) : sq > 1 ? w.stride(1) : 1;
     if (sq > 1 && sk > 1 && w.stride(1) != sk * w.stride(2)) return null;
-    return Tensor.view(
-        w.segment(), w.offset(), new long[] {w.size(0), sq * sk}, new long[] {w.stride(0), inner});
+    return w.asStrided(
+        new long[] {w.size(0), sq * sk}, new long[] {w.stride(0), inner}, w.offset());
   }
 
   static boolean sameView(Tensor a, Tensor b) {
     if (a == b) return true;
-    return a.segment().equals(b.segment())
+    return a.sameMemory(b)
         && a.offset() == b.offset()
         && Arrays.equals(a.shape(), b.shape())
         && Arrays.equals(a.strides(), b.strides());
@@ -561,18 +568,12 @@ public final class MultiheadAttention implements AutoCloseable {
   static Tensor rows(Tensor t, long from, long n) {
     long[] shape = t.shape();
     shape[0] = n;
-    return Tensor.view(t.segment(), t.offset() + from * t.stride(0), shape, t.strides());
+    return t.asStrided(shape, t.strides(), t.offset() + from * t.stride(0));
   }
 
-  /** Copies src (or zeros when null) into rows [at, at + rows) of dst. */
-  private static void copyRows(Tensor src, Tensor dst, long at) {
+  /** Copies src (or zeros when null) into rows [at, at + rows) of dst, on the backend. */
+  private void copyRows(Tensor src, Tensor dst, long at) {
     if (src == null) return; // dst is zero-filled
-    long rows = src.size(0), cols = src.rank() == 2 ? src.size(1) : 1;
-    for (long i = 0; i < rows; i++) {
-      for (long j = 0; j < cols; j++) {
-        if (src.rank() == 2) dst.set(src.get(i, j), at + i, j);
-        else dst.set(src.get(i), at + i);
-      }
-    }
+    backend.copy(src, rows(dst, at, src.size(0)));
   }
 }

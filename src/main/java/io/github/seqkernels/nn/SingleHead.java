@@ -18,11 +18,10 @@ final class SingleHead {
     Tensor of(Tensor t) {
       if (t == from) return view;
       view =
-          Tensor.view(
-              t.segment(),
-              t.offset(),
+          t.asStrided(
               new long[] {t.size(0), 1, t.size(1), t.size(2)},
-              new long[] {t.stride(0), 0, t.stride(1), t.stride(2)});
+              new long[] {t.stride(0), 0, t.stride(1), t.stride(2)},
+              t.offset());
       from = t;
       return view;
     }

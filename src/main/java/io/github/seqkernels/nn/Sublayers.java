@@ -1,7 +1,9 @@
 package io.github.seqkernels.nn;
 
+import io.github.seqkernels.Backend;
 import io.github.seqkernels.Tensor;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -27,11 +29,32 @@ final class Sublayers {
     return new Tensor[] {w, b};
   }
 
-  /** Contiguous buffers by slot, reallocated only when a slot's shape changes. */
+  /**
+   * t where {@code backend}'s operators read it in place: on a backend with device memory, a host
+   * tensor is uploaded once (the copy added to {@code owned}, for the module's close) so that no
+   * call stages it again; otherwise t itself (null stays null).
+   */
+  static Tensor resident(Backend backend, Tensor t, List<Tensor> owned) {
+    if (t == null || !backend.usesDeviceMemory() || !t.isHost()) return t;
+    Tensor d = backend.upload(t);
+    owned.add(d);
+    return d;
+  }
+
+  /**
+   * Contiguous buffers by slot, reallocated only when a slot's shape changes; in the backend's
+   * memory when one is given (device memory on cuda), else on the host.
+   */
   static final class Buffers implements AutoCloseable {
+    private final Backend backend;
     private final Tensor[] slots;
 
     Buffers(int n) {
+      this(null, n);
+    }
+
+    Buffers(Backend backend, int n) {
+      this.backend = backend;
       slots = new Tensor[n];
     }
 
@@ -39,7 +62,8 @@ final class Sublayers {
       Tensor t = slots[slot];
       if (t != null && t.size(0) == d0 && t.size(1) == d1 && t.size(2) == d2) return t;
       if (t != null) t.close();
-      slots[slot] = t = Tensor.allocate(d0, d1, d2);
+      slots[slot] =
+          t = backend == null ? Tensor.allocate(d0, d1, d2) : backend.allocate(d0, d1, d2);
       return t;
     }
 

@@ -2,7 +2,9 @@ package io.github.seqkernels.nn;
 
 import io.github.seqkernels.Backend;
 import io.github.seqkernels.Tensor;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -30,12 +32,15 @@ public final class TransformerEncoderLayer implements AutoCloseable {
   private final TransformerLayerConfig config;
   private final MultiheadAttention selfAttn;
   private final Tensor w1, b1, w2, b2, n1w, n1b, n2w, n2b;
-  private final Sublayers.Buffers buffers = new Sublayers.Buffers(4);
+  private final Sublayers.Buffers buffers;
+  private final List<Tensor> owned = new ArrayList<>(); // device copies of host weights
 
   /**
    * The layer from its parts: self-attention (owned by the layer from now on: closed with it),
    * linear1 {@code [F, E]} and {@code [F]}, linear2 {@code [E, F]} and {@code [E]}, norm1 and norm2
-   * weight and bias {@code [E]}; biases may be null. Weights are viewed, not copied.
+   * weight and bias {@code [E]}; biases may be null. Weights are viewed, not copied; on a backend
+   * with device memory, host weights are copied to the device once, here (later changes to them are
+   * not seen), and the scratch lives there too, so the layer's calls copy nothing.
    */
   public TransformerEncoderLayer(
       Backend backend,
@@ -67,14 +72,20 @@ public final class TransformerEncoderLayer implements AutoCloseable {
     this.backend = backend;
     this.config = config;
     this.selfAttn = selfAttn;
-    this.w1 = linear1Weight;
-    this.b1 = linear1Bias;
-    this.w2 = linear2Weight;
-    this.b2 = linear2Bias;
-    this.n1w = norm1Weight;
-    this.n1b = norm1Bias;
-    this.n2w = norm2Weight;
-    this.n2b = norm2Bias;
+    this.buffers = new Sublayers.Buffers(backend, 4);
+    try {
+      this.w1 = Sublayers.resident(backend, linear1Weight, owned);
+      this.b1 = Sublayers.resident(backend, linear1Bias, owned);
+      this.w2 = Sublayers.resident(backend, linear2Weight, owned);
+      this.b2 = Sublayers.resident(backend, linear2Bias, owned);
+      this.n1w = Sublayers.resident(backend, norm1Weight, owned);
+      this.n1b = Sublayers.resident(backend, norm1Bias, owned);
+      this.n2w = Sublayers.resident(backend, norm2Weight, owned);
+      this.n2b = Sublayers.resident(backend, norm2Bias, owned);
+    } catch (RuntimeException ex) {
+      for (Tensor t : owned) t.close();
+      throw ex;
+    }
   }
 
   /**
@@ -169,6 +180,8 @@ public final class TransformerEncoderLayer implements AutoCloseable {
   @Override
   public synchronized void close() {
     buffers.close();
+    for (Tensor t : owned) t.close();
+    owned.clear();
     selfAttn.close();
   }
 

@@ -5,6 +5,7 @@ import io.github.seqkernels.RecurrentInputs;
 import io.github.seqkernels.RecurrentOptions;
 import io.github.seqkernels.RecurrentOutputs;
 import io.github.seqkernels.Tensor;
+import io.github.seqkernels.internal.Placement;
 import io.github.seqkernels.internal.RecurrentShape;
 import io.github.seqkernels.internal.RecurrentShape.Kind;
 
@@ -22,7 +23,12 @@ public final class ScalarRecurrent {
 
   public static Result run(Kind kind, RecurrentInputs in, RecurrentOptions o) {
     RecurrentShape sh =
-        new RecurrentShape(kind).validate(in, o, new RecurrentOutputs(null, null, null), null);
+        new RecurrentShape(kind)
+            .validate(
+                in,
+                o,
+                new RecurrentOutputs(null, null, null),
+                Placement.host("float64 control", null));
     int s = sh.s, b = sh.b, isz = sh.i, h = sh.h, dirs = sh.dirs, g = kind.gates;
     int layout = sh.layout;
     double[] y = new double[s * dirs * b * h];

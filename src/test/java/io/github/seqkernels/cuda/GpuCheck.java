@@ -53,6 +53,7 @@ public final class GpuCheck {
     "io.github.seqkernels.RecurrentCellTest",
     "io.github.seqkernels.ValidationTest",
     "io.github.seqkernels.LayerValidationTest",
+    "io.github.seqkernels.DeviceOperatorsTest",
   };
 
   /** The suites of the operators that run matrix products: run again on gemm_f32 under cuBLAS. */
@@ -62,6 +63,7 @@ public final class GpuCheck {
     "io.github.seqkernels.LinearTest",
     "io.github.seqkernels.RecurrentCasesTest",
     "io.github.seqkernels.RecurrentGridTest",
+    "io.github.seqkernels.DeviceOperatorsTest",
   };
 
   /** One suite's counts, one benchmark row, and the whole summary: the JSON file's records. */
