@@ -24,12 +24,12 @@ final class Activations {
   static FloatVector apply(Activation a, FloatVector x) {
     return switch (a.kind()) {
       case RELU -> x.max(0f);
-      case TANH -> x.lanewise(VectorOperators.TANH);
+      case TANH -> VectorMath.tanh(x);
       case SIGMOID -> sigmoid(x);
       case AFFINE -> x.mul(a.alpha()).add(a.beta());
       case LEAKY_RELU -> leakyRelu(x, a.alpha());
       case THRESHOLDED_RELU -> thresholdedRelu(x, a.alpha());
-      case SCALED_TANH -> x.mul(a.beta()).lanewise(VectorOperators.TANH).mul(a.alpha());
+      case SCALED_TANH -> VectorMath.tanh(x.mul(a.beta())).mul(a.alpha());
       case HARD_SIGMOID -> x.mul(a.alpha()).add(a.beta()).max(0f).min(1f);
       case ELU -> elu(x, a.alpha());
       case SOFTSIGN -> x.div(x.abs().add(1f));
@@ -129,7 +129,7 @@ final class Activations {
 
   /** 1 / (1 + exp(-x)): exp(-x) overflows to inf for x < -88 and the quotient is then 0. */
   private static FloatVector sigmoid(FloatVector x) {
-    return FloatVector.broadcast(SPECIES, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+    return FloatVector.broadcast(SPECIES, 1f).div(VectorMath.exp(x.neg()).add(1f));
   }
 
   private static FloatVector leakyRelu(FloatVector x, float alpha) {
@@ -141,13 +141,12 @@ final class Activations {
   }
 
   private static FloatVector elu(FloatVector x, float alpha) {
-    return x.blend(x.lanewise(VectorOperators.EXPM1).mul(alpha), x.compare(VectorOperators.LT, 0f));
+    return x.blend(VectorMath.expm1(x).mul(alpha), x.compare(VectorOperators.LT, 0f));
   }
 
   /** log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), which cannot overflow. */
   private static FloatVector softplus(FloatVector x) {
-    return x.max(0f)
-        .add(x.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+    return x.max(0f).add(VectorMath.log1p(VectorMath.exp(x.abs().neg())));
   }
 
   /** x·Φ(x) = x/2·(1 + erf(x/√2)): 1 + erf is 0 below x ≈ -5.6, and the product -0, not NaN. */
@@ -163,7 +162,7 @@ final class Activations {
    */
   private static FloatVector geluTanh(FloatVector x) {
     FloatVector u2 = x.mul(x).mul(0.044715f * 2 * 0.7978845608f).add(2 * 0.7978845608f).mul(x);
-    return x.div(u2.neg().lanewise(VectorOperators.EXP).add(1f));
+    return x.div(VectorMath.exp(u2.neg()).add(1f));
   }
 
   // erf in float32 on two ranges (coefficients fitted for this library by weighted least squares
@@ -213,7 +212,7 @@ final class Activations {
     q = q.fma(t, FloatVector.broadcast(SPECIES, -0.6356106996536255f));
     q = q.fma(t, FloatVector.broadcast(SPECIES, -1.128692388534546f));
     q = q.fma(t, FloatVector.broadcast(SPECIES, 4.339062797953375e-05f));
-    FloatVector r = q.lanewise(VectorOperators.EXP).neg().add(1f);
+    FloatVector r = VectorMath.exp(q).neg().add(1f);
     return r.blend(1f, a.compare(VectorOperators.GE, ERF_ONE));
   }
 }
