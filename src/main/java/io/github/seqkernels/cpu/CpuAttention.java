@@ -349,7 +349,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     }
     // The max is subtracted before exp, so huge scores cannot overflow and a row of
     // -Float.MAX_VALUE scores becomes a row of exp(0) = 1: the uniform average.
-    float alpha = (float) Math.exp(mOld - mNew); // mOld = -inf gives 0
+    float alpha = VectorMath.exp(mOld - mNew); // mOld = -inf gives 0
     if (alpha != 1f) {
       l[r] *= alpha;
       FloatVector a = FloatVector.broadcast(SPECIES, alpha);
@@ -357,15 +357,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
         FloatVector.fromArray(SPECIES, o, oBase + c).mul(a).intoArray(o, oBase + c);
       }
     }
-    FloatVector mv = FloatVector.broadcast(SPECIES, mNew);
-    FloatVector sum = FloatVector.zero(SPECIES);
-    for (int c = 0; c < nkp; c += LANES) {
-      FloatVector p =
-          FloatVector.fromArray(SPECIES, sc, base + c).sub(mv).lanewise(VectorOperators.EXP);
-      p.intoArray(sc, base + c);
-      sum = sum.add(p);
-    }
-    l[r] += sum.reduceLanes(VectorOperators.ADD);
+    l[r] += VectorMath.expShiftedSum(sc, base, nkp, mNew, true);
     m[r] = mNew;
   }
 
@@ -480,7 +472,7 @@ final class CpuAttention implements AttentionOp, WorkerPool.Task {
     float inv = empty ? 0f : 1f / lr;
     for (int j = 0; j < sk; j++) {
       float p = 0f;
-      if (!empty && j < jEnd) p = (float) Math.exp(wSeg.getAtIndex(F32, row + j * st) - mr) * inv;
+      if (!empty && j < jEnd) p = VectorMath.exp(wSeg.getAtIndex(F32, row + j * st) - mr) * inv;
       wSeg.setAtIndex(F32, row + j * st, p);
     }
   }

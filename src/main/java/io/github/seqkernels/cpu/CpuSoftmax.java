@@ -118,15 +118,9 @@ final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
     }
 
     FloatVector mv = FloatVector.broadcast(SPECIES, max);
-    FloatVector acc = FloatVector.zero(SPECIES);
-    for (i = 0; i < vn; i += LANES) {
-      FloatVector e = FloatVector.fromArray(SPECIES, a, i).sub(mv).lanewise(VectorOperators.EXP);
-      if (!log) e.intoArray(a, i);
-      acc = acc.add(e);
-    }
-    float sum = acc.reduceLanes(VectorOperators.ADD);
-    for (; i < n; i++) { // scalar tail
-      float e = (float) Math.exp(a[i] - max);
+    float sum = VectorMath.expShiftedSum(a, 0, vn, max, !log);
+    for (i = vn; i < n; i++) { // scalar tail, the same exp
+      float e = VectorMath.exp(a[i] - max);
       if (!log) a[i] = e;
       sum += e;
     }

@@ -1,11 +1,13 @@
 package io.github.seqkernels.cpu;
 
+import static io.github.seqkernels.cpu.CpuVectors.LANES;
 import static io.github.seqkernels.cpu.CpuVectors.SPECIES;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * exp, expm1, log1p and tanh in float32 built from operations that IEEE 754 rounds exactly (add,
@@ -56,6 +58,80 @@ final class VectorMath {
   private static final float C5 = 8.3333337680e-3f;
   private static final float C6 = 1.3888889225e-3f;
   private static final float C7 = 1.9841270114e-4f;
+
+  // Rotations by 8, 4, 2 and 1 lanes (those below LANES are used), each a constant of its own so
+  // that C2 knows the shuffle's class and keeps the vectors in registers.
+  private static final VectorShuffle<Float> ROT8 = rotation(8);
+  private static final VectorShuffle<Float> ROT4 = rotation(4);
+  private static final VectorShuffle<Float> ROT2 = rotation(2);
+  private static final VectorShuffle<Float> ROT1 = rotation(1);
+
+  private static VectorShuffle<Float> rotation(int by) {
+    return VectorShuffle.fromOp(SPECIES, j -> (j + by) % LANES);
+  }
+
+  /**
+   * a[from + i] = exp(a[from + i] - shift) for i < len (a multiple of LANES) when {@code store},
+   * and returns the sum of those values: the exp pass of softmax and of attention's online softmax.
+   * The sum adds lane-wise, then the lanes in a fixed tree (lanes LANES/2 apart first), since
+   * {@code reduceLanes(ADD)} adds in another order once C2 compiles it than interpreted.
+   *
+   * <p>The body of {@link #exp(FloatVector)} is written out in the loop, on purpose: called per
+   * vector from a kernel, C2 sometimes declines to inline it (the callee is large, the caller has
+   * many nodes) and then boxes every vector that crosses the call (25 KB per attention call, caught
+   * by SteadyStateTest). Only scalars cross this method's boundary. Same operations in the same
+   * order as exp, so the same bits.
+   */
+  static float expShiftedSum(float[] a, int from, int len, float shift, boolean store) {
+    FloatVector sv = FloatVector.broadcast(SPECIES, shift);
+    FloatVector acc = FloatVector.zero(SPECIES);
+    for (int i = from; i < from + len; i += LANES) {
+      FloatVector c = FloatVector.fromArray(SPECIES, a, i).sub(sv).min(EXP_HI).max(EXP_LO);
+      FloatVector t = c.fma(LOG2E, ROUNDER);
+      FloatVector n = t.sub(ROUNDER);
+      FloatVector r = n.fma(bc(-LN2_HI), c);
+      r = n.fma(bc(-LN2_LO), r);
+      FloatVector p = r.fma(C7, C6);
+      p = p.fma(r, bc(C5));
+      p = p.fma(r, bc(C4));
+      p = p.fma(r, bc(C3));
+      p = p.fma(r, bc(C2));
+      p = p.fma(r, bc(1f));
+      p = p.fma(r, bc(1f));
+      IntVector ni = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS);
+      IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1);
+      IntVector n2 = ni.sub(n1);
+      FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      FloatVector e = p.mul(s1).mul(s2);
+      if (store) e.intoArray(a, i);
+      acc = acc.add(e);
+    }
+    if (LANES > 16) throw new AssertionError("VectorMath: more than 16 lanes");
+    if (LANES == 16) acc = acc.add(acc.rearrange(ROT8));
+    if (LANES >= 8) acc = acc.add(acc.rearrange(ROT4));
+    if (LANES >= 4) acc = acc.add(acc.rearrange(ROT2));
+    return acc.add(acc.rearrange(ROT1)).lane(0);
+  }
+
+  /** The same operations as {@link #exp(FloatVector)} on one float: the same bits. */
+  static float exp(float x) {
+    float c = Math.max(Math.min(x, EXP_HI), EXP_LO);
+    float t = Math.fma(c, LOG2E, ROUNDER);
+    float n = t - ROUNDER;
+    float r = Math.fma(n, -LN2_HI, c);
+    r = Math.fma(n, -LN2_LO, r);
+    float p = Math.fma(r, C7, C6);
+    p = Math.fma(p, r, C5);
+    p = Math.fma(p, r, C4);
+    p = Math.fma(p, r, C3);
+    p = Math.fma(p, r, C2);
+    p = Math.fma(p, r, 1f);
+    p = Math.fma(p, r, 1f);
+    int ni = Float.floatToRawIntBits(t) - ROUNDER_BITS;
+    int n1 = ni >> 1, n2 = ni - n1;
+    return p * Float.intBitsToFloat((n1 + 127) << 23) * Float.intBitsToFloat((n2 + 127) << 23);
+  }
 
   private static FloatVector bc(float v) {
     return FloatVector.broadcast(SPECIES, v);
