@@ -1,5 +1,9 @@
 package io.github.seqkernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.seqkernels.reference.ScalarGemm;
 import io.github.seqkernels.reference.ScalarTransformer;
 import java.util.ArrayList;
@@ -75,6 +79,45 @@ class Conv1dTest extends CpuBackendTest {
         c.reversed ? Check.reversed(new float[c.b * c.o * lout], yShape) : Tensor.allocate(yShape);
     backend.conv1d().forward(x, w, bias, c.opt, y);
     ScalarGemm.Product ref = ScalarTransformer.conv1d(x, w, bias, c.opt);
-    LinearTest.within(c.toString(), ref, cg * c.k, null, y.toArray());
+    float[] got = y.toArray();
+    LinearTest.within(c.toString(), ref, cg * c.k, null, got);
+    // The prepared form: the same bits, twice in a row (its copies and packs are reused).
+    Tensor y2 = Tensor.allocate(yShape);
+    try (Conv1dOp.Prepared p = backend.conv1d().prepare(w, bias, c.opt)) {
+      for (int rep = 0; rep < 2; rep++) {
+        p.forward(x, y2);
+        assertArrayEquals(got, y2.toArray(), c + ": prepared, call " + rep);
+      }
+    }
+  }
+
+  @Test
+  void preparedKeepsItsWeightsAndRefusesLikeForward() {
+    float[] wd = {1, 2, 3, 4, 5, 6};
+    Tensor w = Tensor.wrap(wd, 2, 1, 3), x = Tensor.wrap(new float[] {1, 1, 1, 1}, 1, 1, 4);
+    Conv1dOptions o = Conv1dOptions.defaults();
+    Tensor y = Tensor.allocate(1, 2, 2);
+    Conv1dOp.Prepared p = backend.conv1d().prepare(w, null, o);
+    wd[0] = 100; // changed after prepare: not seen
+    p.forward(x, y);
+    assertArrayEquals(new float[] {6, 6, 15, 15}, y.toArray());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> p.forward(Tensor.allocate(1, 2, 4), Tensor.allocate(1, 2, 2)));
+    assertTrue(e.getMessage().startsWith("w: dim 1 must be C/groups = 2"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> backend.conv1d().prepare(w, Tensor.allocate(3), o));
+    assertTrue(e.getMessage().startsWith("bias: "), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> backend.conv1d().prepare(Tensor.allocate(2, 3), null, o));
+    assertTrue(e.getMessage().startsWith("w: "), e.getMessage());
+    p.close();
+    p.close(); // idempotent
+    assertThrows(IllegalStateException.class, () -> p.forward(x, y));
   }
 }

@@ -25,10 +25,9 @@ import java.util.Arrays;
  * pool, each (pair, chunk) piece building its col in a worker-owned buffer and running the serial
  * GEMM with that worker's scratch. Buffers grow on demand and are reused.
  *
- * <p>TODO(perf): the GEMM packs w (its op(B) once the thin product is transposed) on every call;
- * Silero VAD's convs have a few output columns, so that packing dominates (measured after warm-up:
- * ~85 us for the [258, 1, 256] STFT conv on 4 columns, ~70 us for the [128, 129, 3] encoder conv,
- * about 6 GFLOP/s). Keeping w packed across calls (CpuGemm.pack) when w is unchanged would cut it.
+ * <p>{@link #forward} packs w (its op(B) once the thin product is transposed) on every call, which
+ * dominates convs with few output columns (Silero VAD's: ~85 us for the [258, 1, 256] STFT conv on
+ * 4 columns, ~70 us for the [128, 129, 3] encoder conv). {@link #prepare} packs it once.
  */
 final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
   /** Most floats of one col buffer (4 MB): long signals are processed in column chunks. */
@@ -42,17 +41,20 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
   private final CpuGemm.Scratch[] scratch;
   private final CpuGemm.Operand[][] ops; // per worker: a, b, c, y
   private float[] wPacked = new float[0];
+  private final float[][] prods; // per worker: a prepared product [tc, O/G]
 
   // The current call, set under the lock; read by the pieces.
   private Tensor x, w, bias, y;
   private int groups, cg, opg, k, kk, l, lout, stride, dilation, padBegin, chunk, chunks;
   private boolean packed;
+  private PreparedConv prepared;
 
   CpuConv1d(WorkerPool pool, CpuGemm gemm) {
     this.pool = pool;
     this.gemm = gemm;
     int p = pool.parallelism();
     this.cols = new float[p][0];
+    this.prods = new float[p][0];
     this.scratch = new CpuGemm.Scratch[p];
     this.ops = new CpuGemm.Operand[p][4];
     for (int i = 0; i < p; i++) {
@@ -64,6 +66,70 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
   @Override
   public synchronized void forward(Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y) {
     LayerShape.conv1d(x, w, bias, o, y, pool.placement());
+    execute(x, w, bias, o, y, null);
+  }
+
+  @Override
+  public Prepared prepare(Tensor w, Tensor bias, Conv1dOptions o) {
+    LayerShape.conv1dWeights(w, bias, o, pool.placement());
+    return new PreparedConv(w, bias, o);
+  }
+
+  /**
+   * Copies of w (row-major [O, C/G·K]) and bias, and per group w's rows packed as op(B) of the
+   * transposed product {@code y[t, o] = col[(c, j), t]ᵀ · w[o, (c, j)]ᵀ}: the form the serial GEMM
+   * runs thin products in, so a call with few output columns (Silero VAD's) packs nothing.
+   */
+  private final class PreparedConv implements Prepared {
+    private final Tensor w, bias;
+    private final float[] biasRow;
+    private final CpuGemm.PackedB[] packs;
+    private final Conv1dOptions o;
+    private volatile boolean closed;
+
+    PreparedConv(Tensor w, Tensor bias, Conv1dOptions o) {
+      int oc = (int) w.size(0), cg = (int) w.size(1), k = (int) w.size(2), kk = cg * k;
+      float[] row = new float[Math.multiplyExact(oc, kk)];
+      MemorySegment ws = w.segment();
+      for (int oi = 0, at = 0; oi < oc; oi++) {
+        for (int c = 0; c < cg; c++) {
+          for (int j = 0; j < k; j++) {
+            row[at++] =
+                ws.getAtIndex(
+                    F32, w.offset() + oi * w.stride(0) + c * w.stride(1) + j * w.stride(2));
+          }
+        }
+      }
+      this.w = Tensor.wrap(row, oc, cg, k);
+      this.biasRow = bias == null ? null : bias.toArray();
+      this.bias = bias == null ? null : Tensor.wrap(biasRow, oc);
+      this.o = o;
+      int g = o.groups(), per = oc / g;
+      this.packs = new CpuGemm.PackedB[g];
+      CpuGemm.Scratch s = new CpuGemm.Scratch();
+      for (int i = 0; i < g; i++) {
+        packs[i] = CpuGemm.pack(true, kk, per, row, i * per * kk, kk, null, s);
+      }
+    }
+
+    @Override
+    public void forward(Tensor x, Tensor y) {
+      if (closed) throw new IllegalStateException("conv1d: this prepared convolution is closed");
+      synchronized (CpuConv1d.this) {
+        LayerShape.conv1d(x, w, bias, o, y, pool.placement());
+        execute(x, w, bias, o, y, this);
+      }
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  /** The convolution after validation; {@code pre} is the prepared form of w, or null. */
+  private void execute(
+      Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y, PreparedConv pre) {
     long batch = x.size(0), oc = w.size(0);
     if (batch == 0 || oc == 0) return;
     this.groups = o.groups();
@@ -79,8 +145,15 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
     this.chunk = Math.max(1, Math.min(lout, COL_FLOATS / Math.max(1, kk)));
     this.chunks = (lout + chunk - 1) / chunk;
 
+    // A single product big enough for the parallel GEMM keeps it (packing w is then a small part
+    // of the call); the pieces of everything else run the serial GEMM on the prepared w.
+    boolean bigOne =
+        batch * groups * chunks == 1
+            && pool.parallelism() > 1
+            && (long) opg * lout * kk >= CpuGemm.SMALL;
+    this.prepared = bigOne ? null : pre;
     // w as op(A) [O, C/G·K]: in place when (c, j) fold into one dim, else packed row-major.
-    packed = !(cg == 1 || k == 1 || w.stride(1) == (long) k * w.stride(2));
+    packed = prepared == null && !(cg == 1 || k == 1 || w.stride(1) == (long) k * w.stride(2));
     if (packed) {
       int len = Math.multiplyExact((int) oc, kk);
       if (wPacked.length < len) wPacked = new float[len];
@@ -110,6 +183,10 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
             int t0 = q * chunk, tc = Math.min(chunk, lout - t0);
             int b = (int) (pair / groups), g = (int) (pair % groups);
             im2col(b, g, t0, tc, cols[0]);
+            if (prepared != null) {
+              preparedProduct(b, g, t0, tc, 0);
+              continue;
+            }
             operands(op, b, g, t0, tc, cols[0]);
             gemm.multiply(op[0], op[1], bias == null ? null : op[2], op[3], opg, tc, kk, null);
           }
@@ -121,6 +198,7 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
       }
     } finally {
       this.x = this.w = this.bias = this.y = null;
+      this.prepared = null;
       for (CpuGemm.Operand[] op : ops) for (CpuGemm.Operand e : op) e.clear();
     }
   }
@@ -135,11 +213,50 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
     CpuGemm.Operand[] op = ops[worker];
     CpuGemm.Scratch s = scratch[worker];
     im2col(b, g, t0, tc, col);
+    if (prepared != null) {
+      preparedProduct(b, g, t0, tc, worker);
+      return;
+    }
     operands(op, b, g, t0, tc, col);
     try {
       CpuGemm.serial(opg, tc, kk, 1f, 1f, bias != null, op[0], op[1], null, op[2], op[3], s);
     } finally {
       s.release();
+    }
+  }
+
+  /**
+   * Pair (b, g), output columns [t0, t0 + tc) on the prepared w: {@code prod[t, o] = bias[o] +
+   * col[(c, j), t]ᵀ · w[o, (c, j)]ᵀ} in the worker's buffer (the same FMA chain over (c, j) and the
+   * same bias add as the product forward runs, so the same bits), then written into y.
+   */
+  private void preparedProduct(int b, int g, int t0, int tc, int worker) {
+    int n = tc * opg;
+    if (prods[worker].length < n) prods[worker] = new float[n];
+    float[] prod = prods[worker];
+    boolean withBias = prepared.biasRow != null;
+    if (withBias) {
+      for (int t = 0; t < tc; t++) System.arraycopy(prepared.biasRow, g * opg, prod, t * opg, opg);
+    }
+    CpuGemm.gemm(
+        true,
+        tc,
+        1f,
+        cols[worker],
+        0,
+        tc,
+        prepared.packs[g],
+        withBias ? 1f : 0f,
+        prod,
+        0,
+        opg,
+        scratch[worker]);
+    MemorySegment ys = y.segment();
+    long base = y.offset() + b * y.stride(0) + (long) g * opg * y.stride(1) + t0 * y.stride(2);
+    long so = y.stride(1), st = y.stride(2);
+    for (int t = 0; t < tc; t++) {
+      for (int oi = 0; oi < opg; oi++)
+        ys.setAtIndex(F32, base + oi * so + t * st, prod[t * opg + oi]);
     }
   }
 

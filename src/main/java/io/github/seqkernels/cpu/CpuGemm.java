@@ -123,7 +123,7 @@ final class CpuGemm implements GemmOp {
    * order of magnitude when the machine is shared (Silero VAD's 258×4×256 STFT product took 1.5 ms
    * on two threads of a loaded machine, 0.14 ms on one).
    */
-  private static final long SMALL = 1 << 20;
+  static final long SMALL = 1 << 20;
 
   private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 

@@ -28,6 +28,46 @@ final class CudaConv1d implements Conv1dOp {
     this.be = be;
   }
 
+  /**
+   * Copies of w and bias in this backend's device memory; each call is {@link #forward} on them, so
+   * the copies never travel again.
+   */
+  @Override
+  public Prepared prepare(Tensor w, Tensor bias, Conv1dOptions o) {
+    LayerShape.conv1dWeights(w, bias, o, be.placement());
+    Tensor wd = be.upload(w);
+    Tensor bd;
+    try {
+      bd = bias == null ? null : be.upload(bias);
+    } catch (RuntimeException e) {
+      wd.close();
+      throw e;
+    }
+    return new Prepared() {
+      private boolean closed;
+
+      @Override
+      public void forward(Tensor x, Tensor y) {
+        synchronized (CudaConv1d.this) {
+          if (closed) {
+            throw new IllegalStateException("conv1d: this prepared convolution is closed");
+          }
+          CudaConv1d.this.forward(x, wd, bd, o, y);
+        }
+      }
+
+      @Override
+      public void close() {
+        synchronized (CudaConv1d.this) {
+          if (closed) return;
+          closed = true;
+          wd.close();
+          if (bd != null) bd.close();
+        }
+      }
+    };
+  }
+
   @Override
   public synchronized void forward(Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y) {
     LayerShape.conv1d(x, w, bias, o, y, be.placement());

@@ -105,6 +105,34 @@ public final class LayerShape {
   }
 
   /** Conv1d: x [B, C, L], w [O, C/groups, K], bias [O] or null, y [B, O, Lout]. */
+  /**
+   * The checks of {@link #conv1d} that need no x or y, for {@code Conv1dOp.prepare}: w {@code [O,
+   * C/groups, K]}, K >= 1, the options, groups dividing O, bias {@code [O]}.
+   */
+  public static void conv1dWeights(Tensor w, Tensor bias, Conv1dOptions o, Placement where) {
+    AttentionShape.requireNonNull("w", w);
+    AttentionShape.requireNonNull("options", o);
+    AttentionShape.requireRank("w", w, 3, "[O, C/groups, K]");
+    if (o.stride() < 1) AttentionShape.fail("stride: must be >= 1, got " + o.stride());
+    if (o.dilation() < 1) AttentionShape.fail("dilation: must be >= 1, got " + o.dilation());
+    if (o.groups() < 1) AttentionShape.fail("groups: must be >= 1, got " + o.groups());
+    if (o.padBegin() < 0 || o.padEnd() < 0) {
+      AttentionShape.fail("pads: must be >= 0, got [" + o.padBegin() + ", " + o.padEnd() + "]");
+    }
+    if (w.size(0) % o.groups() != 0) {
+      AttentionShape.fail(
+          "groups: " + o.groups() + " must divide w's out channels O = " + w.size(0));
+    }
+    if (w.size(2) < 1)
+      AttentionShape.fail("w: kernel size K (dim 2) must be >= 1, got " + w.size(2));
+    if (w.size(1) * w.size(2) > Integer.MAX_VALUE / 64 || w.size(0) > Integer.MAX_VALUE / 64) {
+      AttentionShape.fail("w: sizes exceed 2^25 (shape " + Arrays.toString(w.shape()) + ")");
+    }
+    if (bias != null) requireVector("bias", bias, w.size(0));
+    where.require("w", w);
+    if (bias != null) where.require("bias", bias);
+  }
+
   public static void conv1d(
       Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y, Placement where) {
     AttentionShape.requireNonNull("x", x);

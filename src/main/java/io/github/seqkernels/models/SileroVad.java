@@ -2,6 +2,7 @@ package io.github.seqkernels.models;
 
 import io.github.seqkernels.Activation;
 import io.github.seqkernels.Backend;
+import io.github.seqkernels.Conv1dOp;
 import io.github.seqkernels.Conv1dOptions;
 import io.github.seqkernels.RecurrentCell;
 import io.github.seqkernels.RecurrentOptions;
@@ -78,7 +79,9 @@ public final class SileroVad implements AutoCloseable {
   private final Conv1dOptions decOptions;
   private final RecurrentCell cell;
   private final boolean onDevice;
-  private final List<Tensor> deviceWeights = new ArrayList<>();
+  private final List<Conv1dOp.Prepared> convs = new ArrayList<>();
+  private final Conv1dOp.Prepared stft, decoder;
+  private final Conv1dOp.Prepared[] encoder = new Conv1dOp.Prepared[4];
 
   private SileroVad(Backend backend, int sampleRate, Branch br) {
     this.backend = backend;
@@ -87,7 +90,7 @@ public final class SileroVad implements AutoCloseable {
     chunk = 512 * sampleRate / 16000;
     context = chunk / 8;
 
-    basis = resident(br.tensor("stft.forward_basis_buffer"));
+    basis = br.tensor("stft.forward_basis_buffer");
     if (basis.rank() != 3 || basis.size(1) != 1 || basis.size(0) % 2 != 0) {
       throw br.bad("stft.forward_basis_buffer must be [2F, 1, W], got " + shape(basis));
     }
@@ -102,12 +105,12 @@ public final class SileroVad implements AutoCloseable {
 
     for (int i = 0; i < 4; i++) {
       String w = "encoder." + i + ".reparam_conv.weight";
-      encW[i] = resident(br.tensor(w));
-      encB[i] = resident(br.tensor("encoder." + i + ".reparam_conv.bias"));
+      encW[i] = br.tensor(w);
+      encB[i] = br.tensor("encoder." + i + ".reparam_conv.bias");
       encOptions[i] = br.convOptions(w);
     }
-    decW = resident(br.tensor("decoder.decoder.2.weight"));
-    decB = resident(br.tensor("decoder.decoder.2.bias"));
+    decW = br.tensor("decoder.decoder.2.weight");
+    decB = br.tensor("decoder.decoder.2.bias");
     decOptions = br.convOptions("decoder.decoder.2.weight");
 
     // PyTorch's LSTM blocks (i, f, g, o) to ONNX's (i, o, f, c): the graph's own Slice + Concat.
@@ -153,21 +156,26 @@ public final class SileroVad implements AutoCloseable {
     if (len != 1 || ch != in) {
       throw br.bad("the encoder must end in [1, " + in + ", 1], got [1, " + ch + ", " + len + "]");
     }
+
+    // The convolutions over their fixed weights: the backend keeps its own copies (on the CPU w
+    // packed for the GEMM once, not per chunk; with device memory, in it).
+    Conv1dOp conv = backend.conv1d();
+    stft = prepared(conv.prepare(basis, null, basisOptions));
+    for (int i = 0; i < 4; i++)
+      encoder[i] = prepared(conv.prepare(encW[i], encB[i], encOptions[i]));
+    decoder = prepared(conv.prepare(decW, decB, decOptions));
   }
 
-  /** t in the backend's memory: a device copy owned by the model, or t itself on the host. */
-  private Tensor resident(Tensor t) {
-    if (!onDevice) return t;
-    Tensor d = backend.upload(t);
-    deviceWeights.add(d);
-    return d;
+  private Conv1dOp.Prepared prepared(Conv1dOp.Prepared p) {
+    convs.add(p);
+    return p;
   }
 
-  /** Gives the device copies of the weights back; nothing to do on the host. */
+  /** Gives the backend's copies of the convolution weights back (device memory on cuda). */
   @Override
   public void close() {
-    for (Tensor t : deviceWeights) t.close();
-    deviceWeights.clear();
+    for (Conv1dOp.Prepared p : convs) p.close();
+    convs.clear();
   }
 
   /**
@@ -324,10 +332,10 @@ public final class SileroVad implements AutoCloseable {
       // STFT as a strided convolution with the basis, then the magnitude of each bin (host code:
       // with device memory the spectrum comes back for it and the magnitudes go in).
       if (onDevice) {
-        backend.conv1d().forward(frameT, basis, null, basisOptions, specD);
+        stft.forward(frameT, specD);
         backend.copy(specD, specT);
       } else {
-        backend.conv1d().forward(frameT, basis, null, basisOptions, specT);
+        stft.forward(frameT, specT);
       }
       int im = bins * frames;
       for (int i = 0; i < im; i++) {
@@ -338,7 +346,7 @@ public final class SileroVad implements AutoCloseable {
       // Encoder.
       Tensor x = magT;
       for (int i = 0; i < 4; i++) {
-        backend.conv1d().forward(x, encW[i], encB[i], encOptions[i], enc[i]);
+        encoder[i].forward(x, enc[i]);
         backend.elementwise().apply(enc[i], RELU, enc[i]);
         x = enc[i];
       }
@@ -349,7 +357,7 @@ public final class SileroVad implements AutoCloseable {
       cell.step(lstmIn, state, state);
       backend.elementwise().apply(state.h(), RELU, hReluT);
       Tensor o = onDevice ? outD : outT;
-      backend.conv1d().forward(hRelu3, decW, decB, decOptions, o);
+      decoder.forward(hRelu3, o);
       backend.elementwise().apply(o, Activation.SIGMOID_DEFAULT, o);
       if (onDevice) backend.copy(outD, outT);
       return out[0];
