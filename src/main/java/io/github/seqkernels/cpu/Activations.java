@@ -162,7 +162,7 @@ final class Activations {
    */
   private static FloatVector geluTanh(FloatVector x) {
     FloatVector u2 = x.mul(x).mul(0.044715f * 2 * 0.7978845608f).add(2 * 0.7978845608f).mul(x);
-    return x.div(VectorMath.exp(u2.neg()).add(1f));
+    return x.div(u2.neg().lanewise(VectorOperators.EXP).add(1f)); // as erfLarge: speed
   }
 
   // erf in float32 on two ranges (coefficients fitted for this library by weighted least squares
@@ -212,7 +212,10 @@ final class Activations {
     q = q.fma(t, FloatVector.broadcast(SPECIES, -0.6356106996536255f));
     q = q.fma(t, FloatVector.broadcast(SPECIES, -1.128692388534546f));
     q = q.fma(t, FloatVector.broadcast(SPECIES, 4.339062797953375e-05f));
-    FloatVector r = VectorMath.exp(q).neg().add(1f);
+    // The Vector API's EXP (SVML once C2 compiles it), not VectorMath.exp: at the end of the
+    // GELU call chain C2 declined to inline the polynomial and MiniLM lost a quarter of its speed
+    // (277 against ~200 sentences/s). TODO(determinism): its last bit can change with the JIT tier.
+    FloatVector r = q.lanewise(VectorOperators.EXP).neg().add(1f);
     return r.blend(1f, a.compare(VectorOperators.GE, ERF_ONE));
   }
 }

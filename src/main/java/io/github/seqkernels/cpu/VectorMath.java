@@ -31,10 +31,9 @@ import jdk.incubator.vector.VectorShuffle;
  * to the subnormals and up to the overflow round once.
  *
  * <p>Used by the activations ({@link Activations}: recurrent gates, elementwise, the epilogues of
- * Linear and GEMM). TODO(determinism): attention and softmax still call the Vector API's EXP and
- * reduceLanes(ADD), so their last bits can still change when C2 compiles them; calling {@link #exp}
- * per vector from those large kernels made C2 give up inlining it and box the vectors (25 KB per
- * call, caught by SteadyStateTest), so they need the polynomial written into their loops.
+ * Linear and GEMM) except GELU, and, through {@link #expShiftedSum} and the scalar {@link
+ * #exp(float)}, by softmax and attention. GELU keeps the Vector API's EXP for speed (see
+ * Activations.erfLarge).
  */
 final class VectorMath {
   private VectorMath() {}
