@@ -53,7 +53,7 @@ final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
     this.rowsPerPiece = Math.max(1, PIECE_ELEMENTS / Math.max(1, n));
     long pieces = (nRows + rowsPerPiece - 1) / rowsPerPiece;
     for (int i = 0; i < rows.length; i++) {
-      if (rows[i].length < n) rows[i] = new float[n];
+      if (rows[i].length < n + LANES) rows[i] = new float[n + LANES]; // room for a padded tail
     }
     try {
       pool.run((int) Math.min(pieces, Integer.MAX_VALUE), this);
@@ -118,11 +118,18 @@ final class CpuSoftmax implements SoftmaxOp, WorkerPool.Task {
     }
 
     FloatVector mv = FloatVector.broadcast(SPECIES, max);
-    float sum = VectorMath.expShiftedSum(a, 0, vn, max, !log);
-    for (i = vn; i < n; i++) { // scalar tail, the same exp
-      float e = VectorMath.exp(a[i] - max);
-      if (!log) a[i] = e;
-      sum += e;
+    float sum;
+    if (vn < n && a.length >= vn + LANES) {
+      // The tail as one more vector, padded with -inf: exp gives 0 there, which adds nothing.
+      Arrays.fill(a, n, vn + LANES, Float.NEGATIVE_INFINITY);
+      sum = VectorMath.expShiftedSum(a, 0, vn + LANES, max, !log);
+    } else {
+      sum = VectorMath.expShiftedSum(a, 0, vn, max, !log);
+      for (i = vn; i < n; i++) { // scalar tail, the same exp
+        float e = VectorMath.exp(a[i] - max);
+        if (!log) a[i] = e;
+        sum += e;
+      }
     }
 
     if (log) {
