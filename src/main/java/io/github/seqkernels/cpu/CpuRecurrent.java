@@ -57,6 +57,11 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
 
   private final WorkerPool pool;
   private final CpuGemm gemm;
+  // wt packed for the GEMM (op(B) panels), made by the first small projection after pack(): a
+  // cell projects one row per step, and packing wt on every step cost as much as the product.
+  private CpuGemm.PackedB wtPacked;
+  private boolean wtPackedValid;
+  private final CpuGemm.Scratch projectScratch = new CpuGemm.Scratch();
   private final RecurrentShape shape;
   private final Kind kind;
 
@@ -137,7 +142,10 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
         fAct = sh.acts[d * na];
         gAct = na > 1 ? sh.acts[d * na + 1] : null;
         hAct = na > 2 ? sh.acts[d * na + 2] : null;
-        if (!packed) pack(in, d);
+        if (!packed) {
+          pack(in, d);
+          wtPackedValid = false;
+        }
         loadState(in.initialH(), hCur, d);
         loadState(in.initialC(), cs, d);
 
@@ -323,7 +331,14 @@ final class CpuRecurrent implements RecurrentOp, WorkerPool.Task {
   private void project() {
     int rows = s * bp;
     for (int rr = 0; rr < rows; rr++) System.arraycopy(biasCols, 0, xw, rr * cols, cols);
-    if (rows > 0 && isz > 0) {
+    if (rows <= 0 || isz <= 0) return;
+    if ((long) rows * cols * isz < CpuGemm.SMALL) { // serial anyway: on wt packed once
+      if (!wtPackedValid) {
+        wtPacked = CpuGemm.pack(false, isz, cols, wt, 0, cols, wtPacked, projectScratch);
+        wtPackedValid = true;
+      }
+      CpuGemm.gemm(false, rows, 1f, xp, 0, isz, wtPacked, 1f, xw, 0, cols, projectScratch);
+    } else {
       gemm.gemm(false, false, rows, cols, isz, 1f, xp, 0, isz, wt, 0, cols, 1f, xw, 0, cols);
     }
   }
