@@ -104,14 +104,7 @@ public interface Backend extends AutoCloseable {
    */
   default Tensor upload(Tensor src) {
     if (src == null) throw new IllegalArgumentException("src: must not be null");
-    Tensor t = allocate(src.shape());
-    try {
-      copy(src, t);
-    } catch (RuntimeException e) {
-      t.close();
-      throw e;
-    }
-    return t;
+    return copyInto(src, allocate(src.shape()));
   }
 
   /**
@@ -120,7 +113,11 @@ public interface Backend extends AutoCloseable {
    */
   default Tensor download(Tensor src) {
     if (src == null) throw new IllegalArgumentException("src: must not be null");
-    Tensor t = Tensor.allocate(src.shape());
+    return copyInto(src, Tensor.allocate(src.shape()));
+  }
+
+  /** Copies src into the new tensor t and returns it; closes t when the copy fails. */
+  private Tensor copyInto(Tensor src, Tensor t) {
     try {
       copy(src, t);
     } catch (RuntimeException e) {

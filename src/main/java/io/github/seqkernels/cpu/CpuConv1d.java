@@ -90,16 +90,7 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
     PreparedConv(Tensor w, Tensor bias, Conv1dOptions o) {
       int oc = (int) w.size(0), cg = (int) w.size(1), k = (int) w.size(2), kk = cg * k;
       float[] row = new float[Math.multiplyExact(oc, kk)];
-      MemorySegment ws = w.segment();
-      for (int oi = 0, at = 0; oi < oc; oi++) {
-        for (int c = 0; c < cg; c++) {
-          for (int j = 0; j < k; j++) {
-            row[at++] =
-                ws.getAtIndex(
-                    F32, w.offset() + oi * w.stride(0) + c * w.stride(1) + j * w.stride(2));
-          }
-        }
-      }
+      rowMajor(w, row);
       this.w = Tensor.wrap(row, oc, cg, k);
       this.biasRow = bias == null ? null : bias.toArray();
       this.bias = bias == null ? null : Tensor.wrap(biasRow, oc);
@@ -157,16 +148,7 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
     if (packed) {
       int len = Math.multiplyExact((int) oc, kk);
       if (wPacked.length < len) wPacked = new float[len];
-      MemorySegment ws = w.segment();
-      for (int oi = 0, at = 0; oi < oc; oi++) {
-        for (int c = 0; c < cg; c++) {
-          for (int j = 0; j < k; j++) {
-            wPacked[at++] =
-                ws.getAtIndex(
-                    F32, w.offset() + oi * w.stride(0) + c * w.stride(1) + j * w.stride(2));
-          }
-        }
-      }
+      rowMajor(w, wPacked);
     }
     int colLen = Math.multiplyExact(kk, chunk);
     this.x = x;
@@ -302,6 +284,19 @@ final class CpuConv1d implements Conv1dOp, WorkerPool.Task {
           }
         }
         Arrays.fill(col, at + (int) hi, at + tc, 0f);
+      }
+    }
+  }
+
+  /** w [O, C/G, K] into dst as row-major [O, C/G·K], any strides. */
+  private static void rowMajor(Tensor w, float[] dst) {
+    MemorySegment ws = w.segment();
+    long oc = w.size(0), cg = w.size(1), k = w.size(2);
+    int at = 0;
+    for (long oi = 0; oi < oc; oi++) {
+      for (long c = 0; c < cg; c++) {
+        long base = w.offset() + oi * w.stride(0) + c * w.stride(1);
+        for (long j = 0; j < k; j++) dst[at++] = ws.getAtIndex(F32, base + j * w.stride(2));
       }
     }
   }

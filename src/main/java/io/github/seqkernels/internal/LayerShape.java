@@ -136,23 +136,13 @@ public final class LayerShape {
   public static void conv1d(
       Tensor x, Tensor w, Tensor bias, Conv1dOptions o, Tensor y, Placement where) {
     AttentionShape.requireNonNull("x", x);
-    AttentionShape.requireNonNull("w", w);
-    AttentionShape.requireNonNull("options", o);
     AttentionShape.requireNonNull("y", y);
     AttentionShape.requireRank("x", x, 3, "[B, C, L]");
-    AttentionShape.requireRank("w", w, 3, "[O, C/groups, K]");
-    if (o.stride() < 1) AttentionShape.fail("stride: must be >= 1, got " + o.stride());
-    if (o.dilation() < 1) AttentionShape.fail("dilation: must be >= 1, got " + o.dilation());
-    if (o.groups() < 1) AttentionShape.fail("groups: must be >= 1, got " + o.groups());
-    if (o.padBegin() < 0 || o.padEnd() < 0) {
-      AttentionShape.fail("pads: must be >= 0, got [" + o.padBegin() + ", " + o.padEnd() + "]");
-    }
+    conv1dWeights(w, bias, o, where);
     long b = x.size(0), c = x.size(1), l = x.size(2);
     long oc = w.size(0), cg = w.size(1), k = w.size(2);
     int g = o.groups();
     if (c % g != 0) AttentionShape.fail("groups: " + g + " must divide x's channels C = " + c);
-    if (oc % g != 0)
-      AttentionShape.fail("groups: " + g + " must divide w's out channels O = " + oc);
     if (cg != c / g) {
       AttentionShape.fail(
           "w: dim 1 must be C/groups = "
@@ -163,7 +153,6 @@ public final class LayerShape {
               + Arrays.toString(w.shape())
               + ")");
     }
-    if (k < 1) AttentionShape.fail("w: kernel size K (dim 2) must be >= 1, got " + k);
     long lout = o.outputLength(l, k);
     if (lout < 1) {
       AttentionShape.fail(
@@ -177,7 +166,6 @@ public final class LayerShape {
               + ((long) o.dilation() * (k - 1) + 1)
               + "): no output");
     }
-    if (bias != null) requireVector("bias", bias, oc);
     if (y.rank() != 3 || y.size(0) != b || y.size(1) != oc || y.size(2) != lout) {
       AttentionShape.requireShape("y", y, new long[] {b, oc, lout}, 3); // throws
     }
@@ -185,8 +173,6 @@ public final class LayerShape {
       AttentionShape.fail("x: sizes exceed 2^31 (C/groups·K = " + cg * k + ", L = " + l + ")");
     }
     where.require("x", x);
-    where.require("w", w);
-    if (bias != null) where.require("bias", bias);
     where.require("y", y);
   }
 
