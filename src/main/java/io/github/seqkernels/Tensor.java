@@ -389,6 +389,15 @@ public final class Tensor implements AutoCloseable {
     return e;
   }
 
+  /**
+   * The element count of a tensor of this shape, with {@link #allocate(long...)}'s checks (sizes >=
+   * 0, a count that fits a long): for backends sizing device memory before {@link #onDevice}.
+   */
+  public static long elements(long... shape) {
+    if (shape == null) throw new IllegalArgumentException("shape: must not be null");
+    return numel(checkShape("shape", shape));
+  }
+
   static long numel(long[] shape) {
     long n = 1;
     for (long s : shape) n = Math.multiplyExact(n, s);

@@ -212,15 +212,7 @@ public final class CudaBackend implements Backend {
 
   /** Like {@link #allocate}, contents undefined: for buffers an operator writes in full. */
   Tensor scratch(long... shape) {
-    if (shape == null) throw new IllegalArgumentException("shape: must not be null");
-    long n = 1;
-    for (int d = 0; d < shape.length; d++) {
-      if (shape[d] < 0) {
-        throw new IllegalArgumentException(
-            "shape: sizes must be >= 0, got " + shape[d] + " at dim " + d);
-      }
-      n = Math.multiplyExact(n, shape[d]);
-    }
+    long n = Tensor.elements(shape);
     CudaMemory m = new CudaMemory(pool, Math.multiplyExact(n, Float.BYTES));
     return Tensor.onDevice(m, shape);
   }
